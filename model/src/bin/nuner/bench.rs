@@ -1,0 +1,122 @@
+//! `nuner bench encoder` — encoder throughput per backend, against this machine's sgemm peak.
+
+use anyhow::Result;
+use burn::prelude::*;
+use burn::tensor::Distribution;
+use nuner::embed::{block_on, read_f32};
+use nuner::{Pretrained, TokenBatch};
+use serde_json::json;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::progress::bar;
+
+/// Measure the encoder forward (tokens/s) and the best sgemm rate on each device.
+///
+/// Example: nuner bench --model public/model --devices flex,wgpu
+#[derive(clap::Args)]
+pub struct Args {
+    /// What to measure.
+    #[arg(value_parser = ["encoder"], default_value = "encoder")]
+    what: String,
+    /// Model directory.
+    #[arg(long)]
+    model: PathBuf,
+    /// Comma-separated devices (default: the global --device).
+    #[arg(long)]
+    devices: Option<String>,
+    /// Sequences per batch.
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    /// Tokens per sequence.
+    #[arg(long, default_value_t = 128)]
+    seq: usize,
+    /// Timed iterations (after warm-up).
+    #[arg(long, default_value_t = 10)]
+    iters: usize,
+    /// Warm-up iterations.
+    #[arg(long, default_value_t = 3)]
+    warmup: usize,
+}
+
+pub fn run(args: Args, device: &str) -> Result<()> {
+    let names = args.devices.clone().unwrap_or_else(|| device.to_string());
+    for name in names.split(',').map(str::trim) {
+        let device = nuner::device::select_device(name)?;
+        let model = Pretrained::from_dir(&args.model, &device)?;
+        let tps = encoder_tokens_per_s(&model, &device, &args)?;
+        let flops = encoder_flops(&model, args.batch, args.seq);
+        let peak = sgemm_peak(&device)?;
+        let achieved = flops * tps / (args.batch * args.seq) as f64 / 1e9;
+        println!(
+            "{}",
+            json!({
+                "backend": name, "batch": args.batch, "seq": args.seq,
+                "tokens_per_s": tps.round(), "ms_per_batch": 1e3 * (args.batch * args.seq) as f64 / tps,
+                "encoder_gflops": achieved, "sgemm_peak_gflops": peak, "share_of_peak": achieved / peak,
+            })
+        );
+    }
+    Ok(())
+}
+
+fn encoder_tokens_per_s(model: &Pretrained, device: &Device, args: &Args) -> Result<f64> {
+    // Fixed pseudo-random ids (an LCG), wrapped in the tokenizer's special tokens.
+    let mut state = 42u64;
+    let vocab = model.config.vocab_size as u64;
+    let rows: Vec<Vec<u32>> = (0..args.batch)
+        .map(|_| {
+            let mut row: Vec<u32> = model.tokenizer.prefix().iter().map(|p| p.0).collect();
+            while row.len() + model.tokenizer.suffix().len() < args.seq {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                row.push(((state >> 33) % (vocab - 1000) + 1000) as u32);
+            }
+            row.extend(model.tokenizer.suffix().iter().map(|s| s.0));
+            row
+        })
+        .collect();
+    let batch = TokenBatch::right_padded(&rows, model.config.pad_token_id as u32);
+    let pb = bar((args.warmup + args.iters) as u64, format!("encoder {}x{}", args.batch, args.seq));
+    let run = || -> Result<()> {
+        let out = model.encoder.forward(batch.to_input(&model.config, device));
+        block_on(read_f32(out.last_hidden_state()))?;
+        pb.inc(1);
+        Ok(())
+    };
+    for _ in 0..args.warmup {
+        run()?;
+    }
+    let start = Instant::now();
+    for _ in 0..args.iters {
+        run()?;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+    Ok((args.iters * args.batch * args.seq) as f64 / secs)
+}
+
+/// Multiply-adds ×2 of one forward: projections, feed-forward and the two attention products.
+fn encoder_flops(model: &Pretrained, batch: usize, seq: usize) -> f64 {
+    let c = &model.config;
+    let (b, t, h, i) = (batch as f64, seq as f64, c.hidden_size as f64, c.intermediate_size as f64);
+    let per_layer = 2.0 * b * t * (4.0 * h * h + 2.0 * h * i) + 4.0 * b * t * t * h;
+    per_layer * c.num_hidden_layers as f64
+}
+
+/// Best GFLOP/s of f32 matmuls on `device` over the encoder's largest GEMM and a square one.
+fn sgemm_peak(device: &Device) -> Result<f64> {
+    let mut best: f64 = 0.0;
+    for (m, k, n) in [(4096, 384, 1536), (2048, 2048, 2048)] {
+        let a = Tensor::<2>::random([m, k], Distribution::Default, device);
+        let b = Tensor::<2>::random([k, n], Distribution::Default, device);
+        block_on(read_f32(a.clone().matmul(b.clone()).slice([0..1, 0..1])))?;
+        let reps = 5;
+        let start = Instant::now();
+        for _ in 0..reps {
+            block_on(read_f32(a.clone().matmul(b.clone()).slice([0..1, 0..1])))?;
+        }
+        let secs = start.elapsed().as_secs_f64() / reps as f64;
+        best = best.max(2.0 * (m * k * n) as f64 / secs / 1e9);
+    }
+    Ok(best)
+}

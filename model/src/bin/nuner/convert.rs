@@ -1,0 +1,58 @@
+//! `nuner convert HF_DIR OUT_DIR [--f16]`
+
+use anyhow::{Context, Result};
+use nuner::pretrained::names;
+use nuner::{ModelFiles, Pretrained};
+use std::path::{Path, PathBuf};
+
+use crate::progress::spinner;
+
+/// Convert a Hugging Face checkpoint directory into our form: config.json, model.bpk,
+/// tokenizer.json.
+///
+/// Example: nuner convert ~/models/all-MiniLM-L6-v2 public/model --f16
+#[derive(clap::Args)]
+pub struct Args {
+    /// Hugging Face checkpoint directory (config.json, model.safetensors or pytorch_model.bin,
+    /// tokenizer.json), or one made by `nuner convert`.
+    hf_dir: PathBuf,
+    /// Output directory (created; existing files are replaced only once the new ones are written).
+    out_dir: PathBuf,
+    /// Store weights as f16: half the download, computed in f32 after loading.
+    #[arg(long)]
+    f16: bool,
+}
+
+pub fn run(args: Args, device: &str) -> Result<()> {
+    let device = nuner::device::select_device(device)?;
+    let pb = spinner(format!("loading {}", args.hf_dir.display()));
+    let files = ModelFiles::from_dir(&args.hf_dir)?;
+    let tokenizer = files.tokenizer.clone();
+    let model = Pretrained::from_files(files, &device)?;
+    pb.set_message("serialising");
+    let outputs = model.to_converted(tokenizer, args.f16)?;
+    std::fs::create_dir_all(&args.out_dir).with_context(|| format!("creating {}", args.out_dir.display()))?;
+    for (name, bytes) in &outputs {
+        write_atomic(&args.out_dir.join(name), bytes)?;
+    }
+    pb.finish_and_clear();
+    let size = outputs.iter().find(|(n, _)| *n == names::BURNPACK).map_or(0, |(_, b)| b.len());
+    eprintln!(
+        "converted {} ({} layers, hidden {}) -> {} ({}, {:.1} MB weights)",
+        args.hf_dir.display(),
+        model.config.num_hidden_layers,
+        model.config.hidden_size,
+        args.out_dir.display(),
+        if args.f16 { "f16" } else { "f32" },
+        size as f64 / 1e6
+    );
+    Ok(())
+}
+
+/// Writes through a temporary file and a rename, so a failure never leaves a half file.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("partial");
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,36 @@
+//! Device names for command-line tools: the one place a backend is chosen natively.
+
+use burn::prelude::*;
+
+use crate::error::{ModelError, Result};
+
+/// Backends compiled into this build, in the order `auto` prefers them.
+pub fn available() -> Vec<&'static str> {
+    let mut v = Vec::new();
+    if cfg!(feature = "wgpu") {
+        v.push("wgpu");
+    }
+    if cfg!(feature = "flex") {
+        v.push("flex");
+    }
+    if cfg!(feature = "ndarray") {
+        v.push("ndarray");
+    }
+    v
+}
+
+/// Picks a device by name: `flex` (pure-Rust CPU, the default), `wgpu` (Vulkan, Metal, DX12 or
+/// GL through wgpu; needs the `wgpu` feature), `ndarray` (needs the `ndarray` feature).
+pub fn select_device(name: &str) -> Result<Device> {
+    let unavailable = |reason: String| ModelError::Device { name: name.to_string(), reason };
+    match name {
+        #[cfg(feature = "flex")]
+        "flex" | "cpu" => Ok(Device::flex()),
+        #[cfg(feature = "wgpu")]
+        "wgpu" | "gpu" => Device::wgpu_options().init().map_err(|e| unavailable(format!("{e:?}"))),
+        #[cfg(feature = "ndarray")]
+        #[allow(deprecated)]
+        "ndarray" => Ok(Device::ndarray()),
+        _ => Err(unavailable(format!("this build has: {}", available().join(", ")))),
+    }
+}

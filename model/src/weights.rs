@@ -1,0 +1,223 @@
+//! Weights in and out: Hugging Face checkpoints (safetensors, `pytorch_model.bin`) into our
+//! encoder, and our own burnpack form (f32 or f16) for the browser and the CLI.
+//!
+//! Loading takes bytes (except `pytorch_model.bin`, which burn-store reads from a path), so the
+//! same code serves wasm and native. Every tensor must be accounted for: a missing, unexpected or
+//! mis-shaped tensor is an error that names it, in Hugging Face's spelling.
+//!
+//! # Hugging Face → ours (the one table; `N` is a layer index)
+//!
+//! | Hugging Face (`bert.` / `roberta.` prefix optional)  | ours                              |
+//! |------------------------------------------------------|-----------------------------------|
+//! | `embeddings.word_embeddings.weight`                  | `embeddings.word_embeddings.weight` |
+//! | `embeddings.position_embeddings.weight`              | `embeddings.position_embeddings.weight` |
+//! | `embeddings.token_type_embeddings.weight`            | `embeddings.token_type_embeddings.weight` |
+//! | `embeddings.LayerNorm.{weight,bias}`                 | `embeddings.layer_norm.{gamma,beta}` |
+//! | `encoder.layer.N.attention.self.{query,key,value}.*` | `layers.N.attention.{query,key,value}.*` |
+//! | `encoder.layer.N.attention.output.dense.*`           | `layers.N.attention.output.*`     |
+//! | `encoder.layer.N.attention.output.LayerNorm.*`       | `layers.N.attention_norm.*`       |
+//! | `encoder.layer.N.intermediate.dense.*`               | `layers.N.intermediate.*`         |
+//! | `encoder.layer.N.output.dense.*`                     | `layers.N.output.*`               |
+//! | `encoder.layer.N.output.LayerNorm.*`                 | `layers.N.output_norm.*`          |
+//!
+//! Linear weights are transposed (PyTorch `[out, in]`, Burn `[in, out]`) and LayerNorm
+//! `weight/bias` become `gamma/beta` by burn-store's `PyTorchToBurnAdapter`.
+//! Ignored, because the encoder does not use them: buffers (`embeddings.position_ids`,
+//! `embeddings.token_type_ids`), the pooler (`pooler.*`) and pre-training heads (`lm_head.*`,
+//! `cls.*`).
+
+use burn::store::{
+    ApplyResult, BurnpackStore, FloatCastAdapter, HalfPrecisionAdapter, ModuleAdapter, ModuleSnapshot,
+    ModuleStore, PyTorchToBurnAdapter, SafetensorsStore,
+};
+use burn::store::burn_pack::Tensor as PackTensor;
+use burn::tensor::DType;
+use regex::Regex;
+use std::sync::OnceLock;
+
+use crate::encoder::Encoder;
+use crate::error::{ModelError, Result};
+
+/// The mapping table above, as (Hugging Face, ours) patterns; `{N}` is a layer index.
+pub const HF_TO_OURS: &[(&str, &str)] = &[
+    ("embeddings.LayerNorm.", "embeddings.layer_norm."),
+    ("encoder.layer.{N}.attention.self.query.", "layers.{N}.attention.query."),
+    ("encoder.layer.{N}.attention.self.key.", "layers.{N}.attention.key."),
+    ("encoder.layer.{N}.attention.self.value.", "layers.{N}.attention.value."),
+    ("encoder.layer.{N}.attention.output.dense.", "layers.{N}.attention.output."),
+    ("encoder.layer.{N}.attention.output.LayerNorm.", "layers.{N}.attention_norm."),
+    ("encoder.layer.{N}.intermediate.dense.", "layers.{N}.intermediate."),
+    ("encoder.layer.{N}.output.dense.", "layers.{N}.output."),
+    ("encoder.layer.{N}.output.LayerNorm.", "layers.{N}.output_norm."),
+];
+
+/// Hugging Face tensors that are deliberately not loaded.
+const HF_IGNORED: &str = r"^(embeddings\.(position_ids|token_type_ids)$|pooler\.|lm_head\.|cls\.)";
+
+struct Rules {
+    to_ours: Vec<(Regex, String)>,
+    to_hf: Vec<(Regex, String)>,
+    ignored: Regex,
+    prefix: Regex,
+}
+
+fn pattern(from: &str, to: &str) -> (Regex, String) {
+    let re = format!("^{}", regex::escape(from).replace(r"\{N\}", r"(\d+)"));
+    (Regex::new(&re).expect("valid pattern"), to.replace("{N}", "${1}"))
+}
+
+fn rules() -> &'static Rules {
+    static RULES: OnceLock<Rules> = OnceLock::new();
+    RULES.get_or_init(|| Rules {
+        to_ours: HF_TO_OURS.iter().map(|(hf, ours)| pattern(hf, ours)).collect(),
+        to_hf: HF_TO_OURS.iter().map(|(hf, ours)| pattern(ours, hf)).collect(),
+        ignored: Regex::new(HF_IGNORED).expect("valid pattern"),
+        prefix: Regex::new(r"^(bert|roberta)\.").expect("valid pattern"),
+    })
+}
+
+fn rewrite(name: &str, table: &[(Regex, String)]) -> String {
+    for (re, to) in table {
+        if re.is_match(name) {
+            return re.replace(name, to.as_str()).into_owned();
+        }
+    }
+    name.to_string()
+}
+
+/// Maps a Hugging Face tensor name to ours; `None` for tensors we deliberately skip.
+pub fn hf_to_ours(name: &str) -> Option<String> {
+    let r = rules();
+    let name = r.prefix.replace(name, "");
+    if r.ignored.is_match(&name) {
+        return None;
+    }
+    Some(rewrite(&name, &r.to_ours))
+}
+
+/// Maps one of our parameter paths back to the Hugging Face name (for error messages).
+pub fn ours_to_hf(path: &str) -> String {
+    let path = path.replace(".gamma", ".weight").replace(".beta", ".bias");
+    rewrite(&path, &rules().to_hf)
+}
+
+/// Loads a Hugging Face `model.safetensors` (bytes) into `encoder`. `file` names it in errors.
+pub fn load_hf_safetensors(encoder: &mut Encoder, bytes: Vec<u8>, file: &str) -> Result<()> {
+    let mut store = SafetensorsStore::from_bytes(Some(bytes));
+    let tensors = read_all(&mut store, file)?;
+    apply_hf(encoder, tensors, file)
+}
+
+/// Loads a Hugging Face `pytorch_model.bin` (a torch pickle zip) into `encoder`.
+#[cfg(feature = "pytorch")]
+pub fn load_hf_pytorch(encoder: &mut Encoder, path: &std::path::Path) -> Result<()> {
+    let file = path.display().to_string();
+    let mut store = burn::store::PytorchStore::from_file(path);
+    let tensors = read_all(&mut store, &file)?;
+    apply_hf(encoder, tensors, &file)
+}
+
+fn read_all<S: ModuleStore>(store: &mut S, file: &str) -> Result<Vec<PackTensor>> {
+    let all = store
+        .get_all_tensors()
+        .map_err(|e| ModelError::weights(file, format!("cannot read tensors: {e}")))?;
+    if all.is_empty() {
+        return Err(ModelError::weights(file, "the file holds no tensors"));
+    }
+    Ok(all.values().cloned().collect())
+}
+
+fn apply_hf(encoder: &mut Encoder, tensors: Vec<PackTensor>, file: &str) -> Result<()> {
+    let renamed: Vec<PackTensor> = tensors
+        .into_iter()
+        .filter_map(|mut t| {
+            let ours = hf_to_ours(&t.name)?;
+            t.name = ours;
+            Some(t)
+        })
+        .collect();
+    let adapter = PyTorchToBurnAdapter.chain(FloatCastAdapter::to(DType::F32));
+    let result = encoder.apply(renamed, None, Some(Box::new(adapter)), false);
+    check(result, file, ours_to_hf)
+}
+
+/// Serialises `encoder` as burnpack bytes; `half` stores floats as f16 (half the size).
+pub fn save_burnpack(encoder: &Encoder, half: bool) -> Result<Vec<u8>> {
+    let mut store = BurnpackStore::from_bytes(None);
+    if half {
+        store = store.with_to_adapter(HalfPrecisionAdapter::new());
+    }
+    encoder
+        .save_into(&mut store)
+        .map_err(|e| ModelError::weights("model.bpk", format!("cannot serialise: {e}")))?;
+    let bytes = store
+        .get_bytes()
+        .map_err(|e| ModelError::weights("model.bpk", format!("cannot serialise: {e}")))?;
+    Ok(bytes.to_vec())
+}
+
+/// Loads burnpack bytes written by [`save_burnpack`] (f32 or f16) into `encoder`, as f32.
+pub fn load_burnpack(encoder: &mut Encoder, bytes: Vec<u8>, file: &str) -> Result<()> {
+    let mut store = BurnpackStore::from_bytes(Some(burn::tensor::Bytes::from_bytes_vec(bytes)));
+    let tensors = read_all(&mut store, file)?;
+    let result = encoder.apply(tensors, None, Some(Box::new(FloatCastAdapter::to(DType::F32))), false);
+    check(result, file, |p| p.to_string())
+}
+
+fn check(result: ApplyResult, file: &str, name: impl Fn(&str) -> String) -> Result<()> {
+    let mut problems = Vec::new();
+    for e in &result.errors {
+        problems.push(match e {
+            burn::store::ApplyError::ShapeMismatch { path, expected, found } => format!(
+                "tensor `{}` has shape {:?}, the config needs {:?}",
+                name(path),
+                found.as_slice(),
+                expected.as_slice()
+            ),
+            other => format!("{other}"),
+        });
+    }
+    for (path, _) in &result.missing {
+        problems.push(format!("missing tensor `{}`", name(path)));
+    }
+    for path in &result.unused {
+        problems.push(format!("unexpected tensor `{}`", name(path)));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ModelError::weights(file, problems.join("; ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_every_hf_bert_name_and_back() {
+        let cases = [
+            ("bert.embeddings.LayerNorm.weight", "embeddings.layer_norm.weight"),
+            ("roberta.encoder.layer.11.attention.self.query.bias", "layers.11.attention.query.bias"),
+            ("encoder.layer.0.attention.output.dense.weight", "layers.0.attention.output.weight"),
+            ("encoder.layer.3.attention.output.LayerNorm.bias", "layers.3.attention_norm.bias"),
+            ("encoder.layer.2.intermediate.dense.weight", "layers.2.intermediate.weight"),
+            ("encoder.layer.2.output.dense.bias", "layers.2.output.bias"),
+            ("encoder.layer.5.output.LayerNorm.weight", "layers.5.output_norm.weight"),
+            ("embeddings.word_embeddings.weight", "embeddings.word_embeddings.weight"),
+        ];
+        for (hf, ours) in cases {
+            assert_eq!(hf_to_ours(hf).as_deref(), Some(ours), "{hf}");
+            assert_eq!(ours_to_hf(ours), hf.trim_start_matches("bert.").trim_start_matches("roberta."));
+        }
+        assert_eq!(ours_to_hf("layers.5.output_norm.gamma"), "encoder.layer.5.output.LayerNorm.weight");
+    }
+
+    #[test]
+    fn skips_buffers_pooler_and_heads_only() {
+        for name in ["embeddings.position_ids", "bert.pooler.dense.weight", "lm_head.bias", "cls.predictions.bias"] {
+            assert_eq!(hf_to_ours(name), None, "{name}");
+        }
+        assert!(hf_to_ours("classifier.weight").is_some(), "unknown tensors are kept so they are reported");
+    }
+}
