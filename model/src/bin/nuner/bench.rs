@@ -106,7 +106,7 @@ fn encoder_flops(model: &Pretrained, batch: usize, seq: usize) -> f64 {
 /// Best GFLOP/s of f32 matmuls on `device` over the encoder's largest GEMM and a square one.
 fn sgemm_peak(device: &Device) -> Result<f64> {
     let mut best: f64 = 0.0;
-    for (m, k, n) in [(4096, 384, 1536), (2048, 2048, 2048)] {
+    for (m, k, n) in [(4096usize, 384usize, 1536usize), (2048, 2048, 2048)] {
         let a = Tensor::<2>::random([m, k], Distribution::Default, device);
         let b = Tensor::<2>::random([k, n], Distribution::Default, device);
         block_on(read_f32(a.clone().matmul(b.clone()).slice([0..1, 0..1])))?;

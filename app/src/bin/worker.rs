@@ -1,0 +1,6 @@
+use gloo_worker::Registrable;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    nuner_app::worker::ModelWorker::registrar().register();
+}

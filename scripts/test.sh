@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test: native unit + integration tests (PyTorch parity on the CPU backend and on
+# burn-wgpu over Mesa's lavapipe), then the browser app in headless Chromium (WebGPU and CPU).
+# Sets up what it needs first (scripts/setup.sh, plus the test-only system packages).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+step() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
+
+./scripts/setup.sh
+
+# Test-only system packages: a software Vulkan driver for wgpu, Chromium for the browser tests.
+need=()
+[ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] || need+=(mesa-vulkan-drivers)
+command -v chromium >/dev/null || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  step "apt-get install ${need[*]}"
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
+fi
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
+
+step "native tests (CPU + wgpu on lavapipe)"
+cargo test --workspace --release --features nuner/wgpu
+
+step "browser build"
+trunk build --release
+
+step "browser tests (headless Chromium: WebGPU and CPU fallback)"
+node tests/e2e/run.mjs
+step "all tests passed"

@@ -1,0 +1,43 @@
+// The page loads the converted default model in its worker, shows the backend, and for typed
+// text shows token norms equal to the native CLI's for the same sentence (1e-3).
+import { execFileSync } from 'node:child_process';
+import assert from 'node:assert/strict';
+
+const TEXT = 'Café Müller visited 東京 with 👍🏽 fans in 2015.';
+const TARGET = process.env.CARGO_TARGET_DIR ?? 'target';
+
+function nativeNorms() {
+  const out = execFileSync(`${TARGET}/release/nuner`, ['embed', '--model', 'public/model', TEXT], { maxBuffer: 1 << 26 });
+  const v = JSON.parse(out);
+  return { tokens: v.tokens, offsets: v.offsets, norms: v.last_hidden_state.map((r) => Math.hypot(...r)) };
+}
+
+async function check({ page, url }, query, backendPattern, shot) {
+  await page.goto(url + query);
+  await page.waitForSelector('[data-state=ready]', { timeout: 180_000 });
+  const backend = await page.getAttribute('#backend', 'data-backend');
+  assert.match(backend, backendPattern);
+  await page.fill('#text', TEXT);
+  await page.click('#embed');
+  await page.waitForSelector('#tokens[data-request="2"]', { timeout: 120_000 });
+  const rows = await page.$$eval('#tokens tbody tr', (trs) => trs.map((tr) => ({
+    token: tr.querySelector('.token').textContent,
+    slice: tr.querySelector('.slice').textContent,
+    norm: Number(tr.dataset.norm),
+  })));
+  const native = nativeNorms();
+  assert.deepEqual(rows.map((r) => r.token), native.tokens);
+  const chars = [...TEXT];
+  native.offsets.forEach((o, i) => assert.equal(rows[i].slice, o ? chars.slice(o[0], o[1]).join('') : ''));
+  const worst = Math.max(...rows.map((r, i) => Math.abs(r.norm - native.norms[i])));
+  assert.ok(worst <= 1e-3, `norms differ from native by ${worst}`);
+  await page.screenshot({ path: `docs/screenshots/${shot}.png`, fullPage: true });
+  console.log(`     ${backend}: ${rows.length} tokens, worst norm difference ${worst.toExponential(2)}`);
+}
+
+export const tests = [
+  { name: 'inspector on WebGPU matches the native norms', webgpu: true,
+    run: (ctx) => check(ctx, '', /WebGPU/, 'inspector-webgpu') },
+  { name: 'inspector falls back to the CPU without an adapter', webgpu: false,
+    run: (ctx) => check(ctx, '', /CPU/, 'inspector-cpu') },
+];
