@@ -66,9 +66,9 @@ impl Bridge {
     }
 
     /// Asks for the embedding of `text`.
-    pub fn embed(&self, text: String) {
+    pub fn embed(&self, text: String, layer: Option<usize>) {
         let id = self.next_id.get_value() + 1;
         self.next_id.set_value(id);
-        self.worker.with_value(|w| w.send(Request::Embed { id, text }));
+        self.worker.with_value(|w| w.send(Request::Embed { id, text, layer }));
     }
 }

@@ -20,6 +20,8 @@ pub enum Request {
         id: u64,
         /// The text.
         text: String,
+        /// Hidden state to report (0 = embeddings output); `None` = the last layer.
+        layer: Option<usize>,
     },
 }
 

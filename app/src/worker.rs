@@ -50,11 +50,11 @@ impl Worker for ModelWorker {
                     }
                     Err(e) => reply(Response::Error(e)),
                 },
-                Request::Embed { id: rid, text } => {
+                Request::Embed { id: rid, text, layer } => {
                     let loaded = slot.borrow().clone();
                     match loaded {
                         None => reply(Response::Error("the model is not loaded yet".into())),
-                        Some(l) => match embed(&l, rid, &text).await {
+                        Some(l) => match embed(&l, rid, &text, layer).await {
                             Ok(e) => reply(Response::Embedded(e)),
                             Err(e) => reply(Response::Error(e)),
                         },
@@ -101,9 +101,12 @@ async fn load(base: &str, backend: &str, reply: &impl Fn(Response)) -> Result<(L
     Ok((Loaded { model, device }, info))
 }
 
-async fn embed(l: &Loaded, id: u64, text: &str) -> Result<Embedded, String> {
+async fn embed(l: &Loaded, id: u64, text: &str, layer: Option<usize>) -> Result<Embedded, String> {
     let start = now_ms();
-    let options = EmbedOptions::last(&l.model);
+    let mut options = EmbedOptions::last(&l.model);
+    if let Some(layer) = layer {
+        options.layers = vec![layer];
+    }
     let e = embed_texts(&l.model, &[text], &options, &l.device).await.map_err(|e| e.to_string())?.remove(0);
     let spans: Vec<(usize, usize)> = e.offsets.iter().map(|o| o.unwrap_or((0, 0))).collect();
     let utf16 = chars_to_utf16(text, &spans);

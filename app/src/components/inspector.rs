@@ -11,20 +11,33 @@ const SAMPLE: &str = "Barack Obama visited Paris with Apple engineers in 2015.";
 pub fn Inspector() -> impl IntoView {
     let bridge = expect_context::<Bridge>();
     let (text, set_text) = signal(SAMPLE.to_string());
+    // Hidden state shown: `None` = the last layer.
+    let (layer, set_layer) = signal(None::<usize>);
+    let layers = move || match bridge.status.get() {
+        ModelStatus::Ready(info) => info.layers,
+        _ => 0,
+    };
     let ready = move || matches!(bridge.status.get(), ModelStatus::Ready(_));
     // Embed the sample as soon as the model is ready, so a visitor sees it working at once.
     Effect::new(move |done: Option<bool>| {
         if done != Some(true) && ready() {
-            bridge.embed(text.get_untracked());
+            bridge.embed(text.get_untracked(), None);
             return true;
         }
         done.unwrap_or(false)
     });
-    let run = move |_| bridge.embed(text.get_untracked());
+    let run = move |_| bridge.embed(text.get_untracked(), layer.get_untracked());
     view! {
         <section class="inspector">
             <label for="text">"Text"</label>
             <textarea id="text" rows="3" prop:value=text on:input=move |ev| set_text.set(event_target_value(&ev))></textarea>
+            <label for="layer">"Hidden state "</label>
+            <select id="layer" on:change=move |ev| set_layer.set(event_target_value(&ev).parse().ok())>
+                <option value="last" selected>"last layer"</option>
+                {move || (0..=layers()).map(|l| view! {
+                    <option value=l.to_string()>{if l == 0 { "0 (embeddings)".to_string() } else { format!("layer {l}") }}</option>
+                }).collect_view()}
+            </select>
             <button id="embed" on:click=run disabled=move || !ready()>"Embed"</button>
             {move || bridge.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             {move || bridge.embedded.get().map(|e| view! {
