@@ -13,6 +13,8 @@ step() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
 need=()
 [ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] || need+=(mesa-vulkan-drivers)
 command -v chromium >/dev/null || need+=(chromium)
+# Fonts so screenshots show CJK and emoji.
+[ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk fonts-noto-color-emoji)
 if [ ${#need[@]} -gt 0 ]; then
   step "apt-get install ${need[*]}"
   SUDO=$([ "$(id -u)" = 0 ] || echo sudo)

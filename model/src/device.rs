@@ -27,10 +27,17 @@ pub fn select_device(name: &str) -> Result<Device> {
         #[cfg(feature = "flex")]
         "flex" | "cpu" => Ok(Device::flex()),
         #[cfg(feature = "wgpu")]
-        "wgpu" | "gpu" => Device::wgpu_options().init().map_err(|e| unavailable(format!("{e:?}"))),
+        "wgpu" | "gpu" => wgpu_device().map_err(unavailable),
         #[cfg(feature = "ndarray")]
         #[allow(deprecated)]
         "ndarray" => Ok(Device::ndarray()),
         _ => Err(unavailable(format!("this build has: {}", available().join(", ")))),
     }
+}
+
+/// The wgpu device, initialised once per process (a second `init` is refused by wgpu's runtime).
+#[cfg(feature = "wgpu")]
+fn wgpu_device() -> std::result::Result<Device, String> {
+    static DEVICE: std::sync::OnceLock<std::result::Result<Device, String>> = std::sync::OnceLock::new();
+    DEVICE.get_or_init(|| Device::wgpu_options().init().map_err(|e| format!("{e:?}"))).clone()
 }
