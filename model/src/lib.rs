@@ -8,12 +8,19 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod data;
+pub mod decode;
 pub mod device;
 pub mod embed;
 pub mod encoder;
 pub mod error;
+pub mod heads;
+pub mod loss;
+pub mod metrics;
+pub mod pipeline;
 pub mod pretrained;
 pub mod tokenize;
+pub mod train;
 pub mod weights;
 
 pub use config::{EncoderConfig, HiddenAct, ModelType};

@@ -66,6 +66,8 @@ pub struct Pretrained {
     pub encoder: Encoder,
     /// Its tokenizer.
     pub tokenizer: NerTokenizer,
+    /// Identity of the weights (see [`weights::fingerprint`]); equal for f32 and f16 copies.
+    pub fingerprint: String,
 }
 
 impl Pretrained {
@@ -88,15 +90,15 @@ impl Pretrained {
             }
         }
         let mut encoder = config.init(device);
-        match files.weights {
+        let fingerprint = match files.weights {
             Weights::Safetensors(bytes) => {
                 weights::load_hf_safetensors(&mut encoder, bytes, &path(names::SAFETENSORS))?
             }
             Weights::Burnpack(bytes) => weights::load_burnpack(&mut encoder, bytes, &path(names::BURNPACK))?,
             #[cfg(feature = "pytorch")]
             Weights::PytorchFile(file) => weights::load_hf_pytorch(&mut encoder, &file)?,
-        }
-        Ok(Self { name: files.name, config, encoder, tokenizer })
+        };
+        Ok(Self { name: files.name, config, encoder, tokenizer, fingerprint })
     }
 
     /// Our converted form: `(file name, bytes)` for `config.json`, `model.bpk`, `tokenizer.json`.

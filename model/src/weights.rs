@@ -102,7 +102,8 @@ pub fn ours_to_hf(path: &str) -> String {
 }
 
 /// Loads a Hugging Face `model.safetensors` (bytes) into `encoder`. `file` names it in errors.
-pub fn load_hf_safetensors(encoder: &mut Encoder, bytes: Vec<u8>, file: &str) -> Result<()> {
+/// Returns the weights' [`fingerprint`].
+pub fn load_hf_safetensors(encoder: &mut Encoder, bytes: Vec<u8>, file: &str) -> Result<String> {
     let mut store = SafetensorsStore::from_bytes(Some(bytes));
     let tensors = read_all(&mut store, file)?;
     apply_hf(encoder, tensors, file)
@@ -110,7 +111,7 @@ pub fn load_hf_safetensors(encoder: &mut Encoder, bytes: Vec<u8>, file: &str) ->
 
 /// Loads a Hugging Face `pytorch_model.bin` (a torch pickle zip) into `encoder`.
 #[cfg(feature = "pytorch")]
-pub fn load_hf_pytorch(encoder: &mut Encoder, path: &std::path::Path) -> Result<()> {
+pub fn load_hf_pytorch(encoder: &mut Encoder, path: &std::path::Path) -> Result<String> {
     let file = path.display().to_string();
     let mut store = burn::store::PytorchStore::from_file(path);
     let tensors = read_all(&mut store, &file)?;
@@ -127,7 +128,7 @@ fn read_all<S: ModuleStore>(store: &mut S, file: &str) -> Result<Vec<PackTensor>
     Ok(all.values().cloned().collect())
 }
 
-fn apply_hf(encoder: &mut Encoder, tensors: Vec<PackTensor>, file: &str) -> Result<()> {
+fn apply_hf(encoder: &mut Encoder, tensors: Vec<PackTensor>, file: &str) -> Result<String> {
     let renamed: Vec<PackTensor> = tensors
         .into_iter()
         .filter_map(|mut t| {
@@ -136,9 +137,31 @@ fn apply_hf(encoder: &mut Encoder, tensors: Vec<PackTensor>, file: &str) -> Resu
             Some(t)
         })
         .collect();
+    let print = fingerprint(&renamed, file)?;
     let adapter = PyTorchToBurnAdapter.chain(FloatCastAdapter::to(DType::F32));
     let result = encoder.apply(renamed, None, Some(Box::new(adapter)), false);
-    check(result, file, ours_to_hf)
+    check(result, file, ours_to_hf)?;
+    Ok(print)
+}
+
+/// Tensor whose values identify a checkpoint.
+const FINGERPRINT_TENSOR: &str = "embeddings.word_embeddings.weight";
+
+/// A short identity of an encoder's weights: sha256 of the first 8,192 word-embedding values
+/// rounded to f16, so a checkpoint and its f16 conversion have the same fingerprint. Saved heads
+/// record it to refuse being applied to another encoder.
+pub fn fingerprint(tensors: &[PackTensor], file: &str) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let t = tensors
+        .iter()
+        .find(|t| t.name == FINGERPRINT_TENSOR)
+        .ok_or_else(|| ModelError::weights(file, format!("missing tensor `{}`", ours_to_hf(FINGERPRINT_TENSOR))))?;
+    let data = burn::store::bridge::to_data(t)
+        .map_err(|e| ModelError::weights(file, format!("cannot read `{}`: {e:?}", ours_to_hf(FINGERPRINT_TENSOR))))?
+        .convert_dtype(DType::F16);
+    let bytes = data.as_bytes();
+    let digest = Sha256::digest(&bytes[..bytes.len().min(8192 * 2)]);
+    Ok(digest.iter().take(12).map(|b| format!("{b:02x}")).collect())
 }
 
 /// Serialises `encoder` as burnpack bytes; `half` stores floats as f16 (half the size).
@@ -157,11 +180,14 @@ pub fn save_burnpack(encoder: &Encoder, half: bool) -> Result<Vec<u8>> {
 }
 
 /// Loads burnpack bytes written by [`save_burnpack`] (f32 or f16) into `encoder`, as f32.
-pub fn load_burnpack(encoder: &mut Encoder, bytes: Vec<u8>, file: &str) -> Result<()> {
+/// Returns the weights' [`fingerprint`].
+pub fn load_burnpack(encoder: &mut Encoder, bytes: Vec<u8>, file: &str) -> Result<String> {
     let mut store = BurnpackStore::from_bytes(Some(burn::tensor::Bytes::from_bytes_vec(bytes)));
     let tensors = read_all(&mut store, file)?;
+    let print = fingerprint(&tensors, file)?;
     let result = encoder.apply(tensors, None, Some(Box::new(FloatCastAdapter::to(DType::F32))), false);
-    check(result, file, |p| p.to_string())
+    check(result, file, |p| p.to_string())?;
+    Ok(print)
 }
 
 fn check(result: ApplyResult, file: &str, name: impl Fn(&str) -> String) -> Result<()> {

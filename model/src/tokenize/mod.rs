@@ -5,6 +5,7 @@
 //! cut — it is split into overlapping [`window`]s instead.
 
 pub mod window;
+pub mod words;
 
 use tokenizers::Tokenizer;
 

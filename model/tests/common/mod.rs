@@ -31,9 +31,7 @@ pub fn minilm_dir() -> PathBuf {
 
 /// `../shared` beside the checkout, or `None` (callers print a skip message).
 pub fn shared_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("NUNER_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("../shared"));
+    let dir = std::env::var_os("NUNER_SHARED_DIR").map(PathBuf::from).unwrap_or_else(|| workspace().join("../shared"));
     dir.is_dir().then_some(dir)
 }
 
@@ -85,7 +83,11 @@ impl Golden {
 pub fn max_abs_diff(a: &[f32], b: &[f32]) -> (f32, usize) {
     assert_eq!(a.len(), b.len(), "length mismatch");
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).enumerate().fold((0.0, 0), |best, (i, d)| {
-        if d > best.0 || d.is_nan() { (d, i) } else { best }
+        if d > best.0 || d.is_nan() {
+            (d, i)
+        } else {
+            best
+        }
     })
 }
 

@@ -37,30 +37,38 @@ pub struct Args {
     /// Warm-up iterations.
     #[arg(long, default_value_t = 3)]
     warmup: usize,
+    /// Concurrent forward passes, each on `batch / streams` sequences (data parallel across
+    /// cores; how `embed`, `eval` and `predict` run). Default: 1 and the number of cores.
+    #[arg(long, value_delimiter = ',')]
+    streams: Option<Vec<usize>>,
 }
 
 pub fn run(args: Args, device: &str) -> Result<()> {
     let names = args.devices.clone().unwrap_or_else(|| device.to_string());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let streams = args.streams.clone().unwrap_or_else(|| if cores > 1 { vec![1, cores] } else { vec![1] });
     for name in names.split(',').map(str::trim) {
         let device = nuner::device::select_device(name)?;
         let model = Pretrained::from_dir(&args.model, &device)?;
-        let tps = encoder_tokens_per_s(&model, &device, &args)?;
-        let flops = encoder_flops(&model, args.batch, args.seq);
         let peak = sgemm_peak(&device)?;
-        let achieved = flops * tps / (args.batch * args.seq) as f64 / 1e9;
-        println!(
-            "{}",
-            json!({
-                "backend": name, "batch": args.batch, "seq": args.seq,
-                "tokens_per_s": tps.round(), "ms_per_batch": 1e3 * (args.batch * args.seq) as f64 / tps,
-                "encoder_gflops": achieved, "sgemm_peak_gflops": peak, "share_of_peak": achieved / peak,
-            })
-        );
+        let flops = encoder_flops(&model, args.batch, args.seq);
+        for &s in &streams {
+            let tps = encoder_tokens_per_s(&model, &device, &args, s)?;
+            let achieved = flops * tps / (args.batch * args.seq) as f64 / 1e9;
+            println!(
+                "{}",
+                json!({
+                    "backend": name, "streams": s, "batch": args.batch, "seq": args.seq,
+                    "tokens_per_s": tps.round(), "ms_per_batch": 1e3 * (args.batch * args.seq) as f64 / tps,
+                    "encoder_gflops": achieved, "sgemm_peak_gflops": peak, "share_of_peak": achieved / peak,
+                })
+            );
+        }
     }
     Ok(())
 }
 
-fn encoder_tokens_per_s(model: &Pretrained, device: &Device, args: &Args) -> Result<f64> {
+fn encoder_tokens_per_s(model: &Pretrained, device: &Device, args: &Args, streams: usize) -> Result<f64> {
     // Fixed pseudo-random ids (an LCG), wrapped in the tokenizer's special tokens.
     let mut state = 42u64;
     let vocab = model.config.vocab_size as u64;
@@ -75,11 +83,23 @@ fn encoder_tokens_per_s(model: &Pretrained, device: &Device, args: &Args) -> Res
             row
         })
         .collect();
-    let batch = TokenBatch::right_padded(&rows, model.config.pad_token_id as u32);
-    let pb = bar((args.warmup + args.iters) as u64, format!("encoder {}x{}", args.batch, args.seq));
-    let run = || -> Result<()> {
-        let out = model.encoder.forward(batch.to_input(&model.config, device));
+    let per_stream = args.batch.div_ceil(streams.max(1));
+    let batches: Vec<TokenBatch> =
+        rows.chunks(per_stream).map(|r| TokenBatch::right_padded(r, model.config.pad_token_id as u32)).collect();
+    let pb = bar((args.warmup + args.iters) as u64, format!("encoder {}x{}, {streams} stream(s)", args.batch, args.seq));
+    let forward = |b: &TokenBatch| -> Result<()> {
+        let out = model.encoder.forward(b.to_input(&model.config, device));
         block_on(read_f32(out.last_hidden_state()))?;
+        Ok(())
+    };
+    let run = || -> Result<()> {
+        std::thread::scope(|s| -> Result<()> {
+            let handles: Vec<_> = batches.iter().map(|b| s.spawn(move || forward(b))).collect();
+            for h in handles {
+                h.join().expect("a bench thread panicked")?;
+            }
+            Ok(())
+        })?;
         pb.inc(1);
         Ok(())
     };

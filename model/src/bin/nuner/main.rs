@@ -2,8 +2,13 @@
 
 mod bench;
 mod convert;
+mod dataset;
 mod embed;
+mod eval;
+mod experiment;
+mod finetune;
 mod info;
+mod predict;
 mod progress;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +32,14 @@ enum Command {
     Embed(embed::Args),
     /// Describe a model directory.
     Info(info::Args),
+    /// Train a NER head on frozen encoder features (few-shot protocol).
+    Finetune(finetune::Args),
+    /// Score a head on an annotated test file.
+    Eval(eval::Args),
+    /// Tag raw text lines with a head; one JSON line per input line.
+    Predict(predict::Args),
+    /// Run the few-shot protocol over datasets, k and seeds; write results JSON.
+    Experiment(experiment::Args),
     /// Measure throughput.
     Bench(bench::Args),
 }
@@ -37,6 +50,10 @@ fn main() -> anyhow::Result<()> {
         Command::Convert(a) => convert::run(a, &cli.device),
         Command::Embed(a) => embed::run(a, &cli.device),
         Command::Info(a) => info::run(a, &cli.device),
+        Command::Finetune(a) => finetune::run(a, &cli.device),
+        Command::Eval(a) => eval::run(a, &cli.device),
+        Command::Predict(a) => predict::run(a, &cli.device),
+        Command::Experiment(a) => experiment::run(a, &cli.device),
         Command::Bench(a) => bench::run(a, &cli.device),
     }
 }

@@ -1,0 +1,165 @@
+//! Training a head on cached word features with AdamW.
+//!
+//! The loss is class-weighted cross-entropy plus `l2 / (2n) · ‖W‖²` on the weight matrices
+//! (biases free): with `l2 = 1` its optimum is scikit-learn's `LogisticRegression(C=1)` for a
+//! linear head, which the reference script uses. Rows are shuffled into mini-batches with a
+//! seeded RNG; small training sets are one full batch.
+
+use std::ops::ControlFlow;
+
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::prelude::*;
+use burn::tensor::TensorData;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
+use crate::embed::read_f32;
+use crate::error::{ModelError, Result};
+use crate::heads::{Head, HeadConfig, HeadKind};
+use crate::loss::weighted_cross_entropy;
+
+/// Hyper-parameters of head training.
+#[derive(Config, Debug)]
+pub struct HeadTrainingConfig {
+    /// Architecture. Default linear.
+    #[config(default = "HeadKind::Linear")]
+    pub kind: HeadKind,
+    /// Optimiser steps; the cosine learning-rate decay spans them. Default 2000 (small
+    /// few-shot sets are one batch, so this is 2000 full-batch steps, about a second).
+    #[config(default = 2000)]
+    pub steps: usize,
+    /// Passes over the rows instead of `steps` (the paper trains its MLP head 30 epochs).
+    #[config(default = "None")]
+    pub epochs: Option<usize>,
+    /// Rows per step; a set no larger is one full batch. Default 2048.
+    #[config(default = 2048)]
+    pub batch_size: usize,
+    /// Peak AdamW learning rate. Default 0.2.
+    #[config(default = 0.2)]
+    pub learning_rate: f64,
+    /// L2 penalty on weights, scikit-learn's `1 / C`. Default 1.0.
+    #[config(default = 1.0)]
+    pub l2: f64,
+    /// Loss weight of the `O` tag relative to entity tags (1 = unweighted). Default 1.0.
+    #[config(default = 1.0)]
+    pub o_weight: f32,
+    /// MLP hidden width. Default 256.
+    #[config(default = 256)]
+    pub hidden: usize,
+    /// Seed for initialisation and shuffling. Default 0.
+    #[config(default = 0)]
+    pub seed: u64,
+}
+
+/// Training rows: word features and their tag ids.
+#[derive(Debug, Clone, Default)]
+pub struct TrainSet {
+    /// `[rows × dim]` features.
+    pub features: Vec<f32>,
+    /// `[rows]` tag ids.
+    pub tags: Vec<usize>,
+    /// Feature width.
+    pub dim: usize,
+}
+
+impl TrainSet {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.tags.len()
+    }
+    /// True without rows.
+    pub fn is_empty(&self) -> bool {
+        self.tags.is_empty()
+    }
+}
+
+/// Reported after every epoch; return `ControlFlow::Break(())` to stop (cancel).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrainProgress {
+    /// Epochs done.
+    pub epoch: usize,
+    /// Of this many.
+    pub epochs: usize,
+    /// Mean training loss over the epoch's batches.
+    pub loss: f32,
+}
+
+/// What training did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainReport {
+    /// Loss after each completed epoch.
+    pub losses: Vec<f32>,
+    /// True when stopped by the progress callback.
+    pub cancelled: bool,
+}
+
+/// Trains a head of `n_tags` outputs on `set`. The returned head lives on `device` (without
+/// autodiff).
+pub async fn train_head(
+    config: &HeadTrainingConfig,
+    set: &TrainSet,
+    n_tags: usize,
+    device: &Device,
+    progress: &mut dyn FnMut(TrainProgress) -> ControlFlow<()>,
+) -> Result<(Head, TrainReport)> {
+    if set.is_empty() {
+        return Err(ModelError::Invalid("no training rows: label some examples first".into()));
+    }
+    if let Some(&bad) = set.tags.iter().find(|&&t| t >= n_tags) {
+        return Err(ModelError::Invalid(format!("tag id {bad} is outside the {n_tags} tags")));
+    }
+    let ad = device.clone().autodiff();
+    ad.seed(config.seed);
+    let mut head = HeadConfig::new(config.kind, set.dim, n_tags).with_hidden(config.hidden).init(&ad);
+    let mut optim = AdamWConfig::new().with_weight_decay(0.0).init();
+    let mut class_weights = vec![1.0f32; n_tags];
+    class_weights[0] = config.o_weight;
+    let weights = Tensor::<1>::from_data(TensorData::new(class_weights, [n_tags]), &ad);
+    let n = set.len();
+    let l2 = (config.l2 / (2.0 * n as f64)) as f32;
+    let mut rng = StdRng::seed_from_u64(config.seed);
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut report = TrainReport { losses: Vec::new(), cancelled: false };
+    let batches = n.div_ceil(config.batch_size.max(1));
+    let epochs = config.epochs.unwrap_or_else(|| config.steps.div_ceil(batches)).max(1);
+    let total_steps = epochs * batches;
+    let mut step = 0;
+    for epoch in 1..=epochs {
+        if n > config.batch_size {
+            order.shuffle(&mut rng);
+        }
+        let mut total = 0.0;
+        let mut batches = 0;
+        for rows in order.chunks(config.batch_size.max(1)) {
+            let x: Vec<f32> = rows.iter().flat_map(|&r| set.features[r * set.dim..(r + 1) * set.dim].iter().copied()).collect();
+            let y: Vec<i64> = rows.iter().map(|&r| set.tags[r] as i64).collect();
+            let x = Tensor::<2>::from_data(TensorData::new(x, [rows.len(), set.dim]), &ad);
+            let y = Tensor::<1, Int>::from_data(TensorData::new(y, [rows.len()]), &ad);
+            let loss = weighted_cross_entropy(head.forward(x), y, weights.clone()) + penalty(&head) * l2;
+            total += read_f32(loss.clone().detach()).await?[0];
+            batches += 1;
+            let grads = GradientsParams::from_grads(loss.backward(), &head);
+            // Cosine decay to zero: large early steps, a converged end.
+            let lr = config.learning_rate * 0.5 * (1.0 + (std::f64::consts::PI * step as f64 / total_steps as f64).cos());
+            head = optim.step(lr, head, grads);
+            step += 1;
+        }
+        let loss = total / batches as f32;
+        report.losses.push(loss);
+        if progress(TrainProgress { epoch, epochs, loss }).is_break() {
+            report.cancelled = true;
+            break;
+        }
+    }
+    Ok((head.valid(), report))
+}
+
+/// `‖W‖²` over the weight matrices (not the biases).
+fn penalty(head: &Head) -> Tensor<1> {
+    let sq = |t: Tensor<2>| t.square().sum();
+    match head {
+        Head::Linear(l) => sq(l.weight.val()),
+        Head::Mlp(m) => sq(m.hidden.weight.val()) + sq(m.output.weight.val()),
+    }
+}
