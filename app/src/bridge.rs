@@ -2,8 +2,9 @@
 
 use gloo_worker::{Spawnable, WorkerBridge};
 use leptos::prelude::*;
+use nuner::data::Example;
 
-use crate::protocol::{Embedded, ModelInfo, Request, Response};
+use crate::protocol::{BenchResult, Embedded, HeadInfo, ModelInfo, Predicted, Request, Response, TrainOptions};
 use crate::worker::ModelWorker;
 
 /// Model state as the UI sees it.
@@ -22,16 +23,45 @@ pub enum ModelStatus {
     Failed(String),
 }
 
-/// Handle to the worker, provided as context.
+/// Training state as the UI sees it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum TrainStatus {
+    /// Nothing running.
+    #[default]
+    Idle,
+    /// Running.
+    Running {
+        /// `features` or `training`.
+        stage: String,
+        /// Done.
+        done: usize,
+        /// Of.
+        total: usize,
+        /// Losses reported so far.
+        losses: Vec<f32>,
+    },
+}
+
+/// Handle to the worker, provided as context. Signals carry the latest response of each kind.
 #[derive(Clone, Copy)]
 pub struct Bridge {
     worker: StoredValue<WorkerBridge<ModelWorker>, LocalStorage>,
     /// Loading state.
     pub status: ReadSignal<ModelStatus>,
-    /// The latest embedding result.
+    /// Latest inspector result.
     pub embedded: ReadSignal<Option<Embedded>>,
-    /// The latest error from a request.
+    /// Training progress.
+    pub training: ReadSignal<TrainStatus>,
+    /// The head in use.
+    pub head: ReadSignal<Option<HeadInfo>>,
+    /// Latest predictions.
+    pub predicted: ReadSignal<Option<Predicted>>,
+    /// Latest benchmark.
+    pub benched: ReadSignal<Option<BenchResult>>,
+    /// Latest error from a request.
     pub error: ReadSignal<Option<String>>,
+    set_error: WriteSignal<Option<String>>,
+    set_training: WriteSignal<TrainStatus>,
     next_id: StoredValue<u64>,
 }
 
@@ -40,35 +70,104 @@ impl Bridge {
     pub fn start(base: &str, backend: &str) -> Self {
         let (status, set_status) = signal(ModelStatus::Loading { stage: "starting the worker".into(), fraction: None });
         let (embedded, set_embedded) = signal(None::<Embedded>);
+        let (training, set_training) = signal(TrainStatus::Idle);
+        let (head, set_head) = signal(None::<HeadInfo>);
+        let (predicted, set_predicted) = signal(None::<Predicted>);
+        let (benched, set_benched) = signal(None::<BenchResult>);
         let (error, set_error) = signal(None::<String>);
         let worker = ModelWorker::spawner()
             .callback(move |r| match r {
-                Response::Progress { stage, done, total } => set_status.set(ModelStatus::Loading {
-                    stage,
-                    fraction: (total > 0).then(|| done as f64 / total as f64),
-                }),
+                Response::Progress { stage, done, total } => set_status
+                    .set(ModelStatus::Loading { stage, fraction: (total > 0).then(|| done as f64 / total as f64) }),
                 Response::Ready(info) => set_status.set(ModelStatus::Ready(info)),
-                Response::Embedded(e) => {
-                    set_error.set(None);
-                    set_embedded.set(Some(e));
+                Response::Embedded(e) => set_embedded.set(Some(e)),
+                Response::TrainProgress { stage, done, total, loss } => set_training.update(|t| {
+                    let mut losses = match std::mem::take(t) {
+                        TrainStatus::Running { losses, .. } => losses,
+                        TrainStatus::Idle => Vec::new(),
+                    };
+                    losses.extend(loss);
+                    *t = TrainStatus::Running { stage, done, total, losses };
+                }),
+                Response::HeadReady(info) => {
+                    set_training.set(TrainStatus::Idle);
+                    set_head.set(Some(info));
                 }
+                Response::Predicted(p) => set_predicted.set(Some(p)),
+                Response::Benched(b) => set_benched.set(Some(b)),
                 Response::Error(msg) => {
                     if matches!(status.get_untracked(), ModelStatus::Loading { .. }) {
                         set_status.set(ModelStatus::Failed(msg));
                     } else {
+                        set_training.set(TrainStatus::Idle);
                         set_error.set(Some(msg));
                     }
                 }
             })
             .spawn_with_loader("./worker_loader.js");
         worker.send(Request::Load { base: base.into(), backend: backend.into() });
-        Self { worker: StoredValue::new_local(worker), status, embedded, error, next_id: StoredValue::new(0) }
+        Self {
+            worker: StoredValue::new_local(worker),
+            status,
+            embedded,
+            training,
+            head,
+            predicted,
+            benched,
+            error,
+            set_error,
+            set_training,
+            next_id: StoredValue::new(0),
+        }
+    }
+
+    fn send(&self, r: Request) {
+        self.set_error.set(None);
+        self.worker.with_value(|w| w.send(r));
+    }
+
+    fn id(&self) -> u64 {
+        let id = self.next_id.get_value() + 1;
+        self.next_id.set_value(id);
+        id
     }
 
     /// Asks for the embedding of `text`.
     pub fn embed(&self, text: String, layer: Option<usize>) {
-        let id = self.next_id.get_value() + 1;
-        self.next_id.set_value(id);
-        self.worker.with_value(|w| w.send(Request::Embed { id, text, layer }));
+        let id = self.id();
+        self.send(Request::Embed { id, text, layer });
+    }
+
+    /// Starts training; progress arrives in [`Self::training`], the head in [`Self::head`].
+    pub fn train(&self, examples: Vec<Example>, types: Vec<String>, options: TrainOptions) {
+        self.set_training.set(TrainStatus::Running { stage: "starting".into(), done: 0, total: 0, losses: Vec::new() });
+        self.send(Request::Train { examples, types, options });
+    }
+
+    /// Stops training after the current step.
+    pub fn cancel(&self) {
+        self.worker.with_value(|w| w.send(Request::Cancel));
+    }
+
+    /// Uses a saved head.
+    pub fn set_head(&self, json: String) {
+        self.send(Request::SetHead { json });
+    }
+
+    /// Predicts entities; returns the request id to match in [`Self::predicted`].
+    pub fn predict(&self, texts: Vec<String>) -> u64 {
+        let id = self.id();
+        self.send(Request::Predict { id, texts });
+        id
+    }
+
+    /// Loads a model from picked files.
+    pub fn load_files(&self, name: String, config: Vec<u8>, tokenizer: Vec<u8>, weights: Vec<u8>, backend: String) {
+        self.send(Request::LoadFiles { name, config, tokenizer, weights, backend });
+    }
+
+    /// Runs the in-browser benchmark.
+    pub fn bench(&self, batch: usize, seq: usize, iters: usize) {
+        self.send(Request::Bench { batch, seq, iters });
     }
 }

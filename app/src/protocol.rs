@@ -1,5 +1,9 @@
 //! Messages between the UI (main thread) and the model worker: the only coupling between them.
+//!
+//! Offsets cross this boundary in characters (Unicode scalars, as in the model crate) and, where
+//! the UI needs them for the DOM, also in UTF-16 code units.
 
+use nuner::data::{Example, Span};
 use serde::{Deserialize, Serialize};
 
 /// UI → worker.
@@ -14,7 +18,20 @@ pub enum Request {
         /// Backend preference.
         backend: String,
     },
-    /// Tokenise and embed one text.
+    /// Load a model from files the user picked.
+    LoadFiles {
+        /// Display name.
+        name: String,
+        /// `config.json`.
+        config: Vec<u8>,
+        /// `tokenizer.json`.
+        tokenizer: Vec<u8>,
+        /// `model.bpk` (from `nuner convert`).
+        weights: Vec<u8>,
+        /// Backend preference.
+        backend: String,
+    },
+    /// Tokenise and embed one text (the inspector).
     Embed {
         /// Echoed in the answer.
         id: u64,
@@ -23,6 +40,57 @@ pub enum Request {
         /// Hidden state to report (0 = embeddings output); `None` = the last layer.
         layer: Option<usize>,
     },
+    /// Train a head on labelled examples (features of texts seen before are reused).
+    Train {
+        /// Labelled examples; entity types are taken from `types`.
+        examples: Vec<Example>,
+        /// Entity types, in the UI's order.
+        types: Vec<String>,
+        /// Options.
+        options: TrainOptions,
+    },
+    /// Stop the running training after its current step.
+    Cancel,
+    /// Use this saved head (JSON from `nuner finetune` or an earlier session).
+    SetHead {
+        /// The head file's bytes.
+        json: String,
+    },
+    /// Predict entities in texts with the current head.
+    Predict {
+        /// Echoed in the answer.
+        id: u64,
+        /// The texts.
+        texts: Vec<String>,
+    },
+    /// Time the encoder and the head in this browser (figures for docs/BENCHMARKS.md).
+    Bench {
+        /// Sequences per batch.
+        batch: usize,
+        /// Tokens per sequence.
+        seq: usize,
+        /// Timed iterations.
+        iters: usize,
+    },
+}
+
+/// Head-training options chosen in the UI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainOptions {
+    /// `"linear"` or `"mlp"`.
+    pub head: String,
+    /// Epochs (each a full pass; small sets are one batch).
+    pub epochs: usize,
+    /// Peak learning rate.
+    pub learning_rate: f64,
+    /// Seed.
+    pub seed: u64,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        Self { head: "linear".into(), epochs: 300, learning_rate: 0.2, seed: 0 }
+    }
 }
 
 /// Worker → UI.
@@ -32,15 +100,32 @@ pub enum Response {
     Progress {
         /// What is being done.
         stage: String,
-        /// Bytes done.
+        /// Done.
         done: u64,
-        /// Bytes in all (0 when unknown).
+        /// In all (0 when unknown).
         total: u64,
     },
     /// The model is loaded.
     Ready(ModelInfo),
     /// Result of [`Request::Embed`].
     Embedded(Embedded),
+    /// Training progress.
+    TrainProgress {
+        /// What is being done (`features`, `training`).
+        stage: String,
+        /// Steps (or texts) done.
+        done: usize,
+        /// Of this many.
+        total: usize,
+        /// Latest training loss (training stage).
+        loss: Option<f32>,
+    },
+    /// A head is ready: trained, or set from a file.
+    HeadReady(HeadInfo),
+    /// Result of [`Request::Predict`].
+    Predicted(Predicted),
+    /// Result of [`Request::Bench`].
+    Benched(BenchResult),
     /// Something failed; the message is for people.
     Error(String),
 }
@@ -58,6 +143,23 @@ pub struct ModelInfo {
     pub hidden: usize,
     /// Seconds spent loading (download + weights).
     pub seconds: f64,
+    /// Weights fingerprint (saved heads must match it).
+    pub fingerprint: String,
+}
+
+/// A head the worker now uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeadInfo {
+    /// The saved head (JSON), for the UI to store and export.
+    pub json: String,
+    /// Entity types.
+    pub types: Vec<String>,
+    /// Loss after each reported step (empty for a head set from a file).
+    pub losses: Vec<f32>,
+    /// Seconds of training (features included), 0 for a head set from a file.
+    pub seconds: f64,
+    /// True when training was cancelled (the head is the one reached so far).
+    pub cancelled: bool,
 }
 
 /// One embedded text.
@@ -76,16 +178,50 @@ pub struct Embedded {
 pub struct TokenView {
     /// Vocabulary spelling.
     pub token: String,
-    /// Character (Unicode scalar) offsets `[start, end)`; `None` for special tokens.
+    /// Character offsets `[start, end)`; `None` for special tokens.
     pub chars: Option<(usize, usize)>,
-    /// The same span in UTF-16 code units, for JavaScript strings and DOM selections.
+    /// The same span in UTF-16 code units.
     pub utf16: Option<(usize, usize)>,
-    /// L2 norm of the token's last hidden state.
+    /// L2 norm of the token's vector at the requested layer.
     pub norm: f32,
+}
+
+/// Predictions for several texts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Predicted {
+    /// The request's id.
+    pub id: u64,
+    /// Spans per text (character offsets, with `score`).
+    pub spans: Vec<Vec<Span>>,
+    /// Per text, the smallest margin between the two most likely tags of a word (low = unsure).
+    pub margins: Vec<f32>,
+    /// Milliseconds for all texts.
+    pub millis: f64,
+}
+
+/// In-browser timings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchResult {
+    /// Active backend.
+    pub backend: String,
+    /// Encoder tokens per second on `batch × seq`.
+    pub tokens_per_s: f64,
+    /// Milliseconds per short sentence (features + head + decode), warm.
+    pub sentence_ms: f64,
+    /// Tokens in that sentence.
+    pub sentence_tokens: usize,
+    /// Seconds to train a head on 50 sentences for 30 epochs (features cached).
+    pub train_50x30_s: f64,
 }
 
 /// Converts character offsets into UTF-16 offsets for `text`.
 pub fn chars_to_utf16(text: &str, spans: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let table = utf16_table(text);
+    spans.iter().map(|&(s, e)| (table[s], table[e])).collect()
+}
+
+/// `table[c]` = UTF-16 offset of character `c` (one entry past the end).
+pub fn utf16_table(text: &str) -> Vec<usize> {
     let mut table = Vec::with_capacity(text.len() + 1);
     let mut acc = 0;
     for c in text.chars() {
@@ -93,7 +229,19 @@ pub fn chars_to_utf16(text: &str, spans: &[(usize, usize)]) -> Vec<(usize, usize
         acc += c.len_utf16();
     }
     table.push(acc);
-    spans.iter().map(|&(s, e)| (table[s], table[e])).collect()
+    table
+}
+
+/// The character offset of UTF-16 offset `u` in `text` (rounded down inside a surrogate pair).
+pub fn utf16_to_char(text: &str, u: usize) -> usize {
+    let mut acc = 0;
+    for (i, c) in text.chars().enumerate() {
+        if acc + c.len_utf16() > u {
+            return i;
+        }
+        acc += c.len_utf16();
+    }
+    text.chars().count()
 }
 
 #[cfg(test)]
@@ -105,5 +253,9 @@ mod tests {
         let text = "a👍🏽b東";
         // chars: a, 👍, 🏽, b, 東 ; utf16: 1, 2, 2, 1, 1
         assert_eq!(chars_to_utf16(text, &[(0, 1), (1, 3), (3, 4), (4, 5)]), vec![(0, 1), (1, 5), (5, 6), (6, 7)]);
+        for (c, u) in utf16_table(text).into_iter().enumerate() {
+            assert_eq!(utf16_to_char(text, u), c);
+        }
+        assert_eq!(utf16_to_char(text, 2), 1, "inside a surrogate pair rounds down");
     }
 }

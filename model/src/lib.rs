@@ -7,6 +7,7 @@
 //! Shapes are written `[batch, seq, hidden]`; "token" means a sub-word of the tokenizer.
 #![warn(missing_docs)]
 
+pub mod annotate;
 pub mod config;
 pub mod data;
 pub mod decode;

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use crate::bridge::{Bridge, ModelStatus};
 
+
 const SAMPLE: &str = "Barack Obama visited Paris with Apple engineers in 2015.";
 
 /// Text box plus the token table of the latest result.
@@ -18,14 +19,6 @@ pub fn Inspector() -> impl IntoView {
         _ => 0,
     };
     let ready = move || matches!(bridge.status.get(), ModelStatus::Ready(_));
-    // Embed the sample as soon as the model is ready, so a visitor sees it working at once.
-    Effect::new(move |done: Option<bool>| {
-        if done != Some(true) && ready() {
-            bridge.embed(text.get_untracked(), None);
-            return true;
-        }
-        done.unwrap_or(false)
-    });
     let run = move |_| bridge.embed(text.get_untracked(), layer.get_untracked());
     view! {
         <section class="inspector">

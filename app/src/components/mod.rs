@@ -1,20 +1,29 @@
-//! The page's widgets, one per file.
+//! The page's widgets, one per file, and the root component that wires them.
 
+mod annotate;
+mod docs;
+mod highlight;
 mod inspector;
+mod model_panel;
 mod status;
-
-pub use inspector::Inspector;
-pub use status::StatusBar;
+mod train;
+mod types;
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
-use crate::bridge::Bridge;
+use crate::bridge::{Bridge, ModelStatus};
+use crate::ctx::{AppCtx, Tab};
+use crate::state::Workspace;
+use crate::{files, store};
 
 /// Where the set-up puts the default model (all-MiniLM-L6-v2, converted to f16 burnpack).
 const DEFAULT_MODEL: &str = "./model";
+/// Example sentences written for this project, labelled, shipped in `public/demo`.
+const DEMO: &str = "./demo/examples.jsonl";
 
 /// Reads `name` from the page's query string (`?backend=cpu&model=...`).
-fn query_param(name: &str) -> Option<String> {
+pub fn query_param(name: &str) -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;
     search.trim_start_matches('?').split('&').find_map(|kv| {
         let (k, v) = kv.split_once('=')?;
@@ -22,21 +31,122 @@ fn query_param(name: &str) -> Option<String> {
     })
 }
 
-/// The root component: starts the worker and lays out the page.
+async fn fetch_text(url: &str) -> Result<String, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let resp: web_sys::Response = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| format!("{url}: {e:?}"))?
+        .into();
+    if !resp.ok() {
+        return Err(format!("{url}: HTTP {}", resp.status()));
+    }
+    let text = wasm_bindgen_futures::JsFuture::from(resp.text().map_err(|e| format!("{e:?}"))?).await.map_err(|e| format!("{e:?}"))?;
+    text.as_string().ok_or_else(|| format!("{url}: not text"))
+}
+
+/// Restores the stored workspace; on a first visit loads the demo examples and, once the model
+/// is ready, trains on them so the visitor sees entities at once.
+fn bootstrap(ctx: AppCtx) {
+    spawn_local(async move {
+        let stored = store::load().await;
+        let (ws, head) = match stored {
+            Ok(s) => s,
+            Err(e) => {
+                ctx.storage_error.set(Some(e));
+                (None, None)
+            }
+        };
+        let first_visit = ws.is_none();
+        let ws = match ws {
+            Some(ws) => ws,
+            None => {
+                let mut ws = Workspace::default();
+                match fetch_text(DEMO).await.and_then(|t| files::import(t.as_bytes(), "demo/examples.jsonl")) {
+                    Ok(examples) => {
+                        for e in examples {
+                            ws.add_example(e, true);
+                        }
+                    }
+                    Err(e) => ctx.storage_error.set(Some(format!("demo examples: {e}"))),
+                }
+                ws
+            }
+        };
+        ctx.doc.set(ws.docs.first().map(|d| d.id));
+        ctx.ws.set(ws);
+        ctx.head_json.set(head);
+        ctx.restored.set(true);
+        ctx.save();
+        // When the model is ready: restore the head, or train on the demo on a first visit.
+        Effect::new(move |done: Option<bool>| {
+            if done == Some(true) || !matches!(ctx.bridge.status.get(), ModelStatus::Ready(_)) {
+                return done.unwrap_or(false);
+            }
+            if let Some(json) = ctx.head_json.get_untracked() {
+                ctx.bridge.set_head(json);
+            } else if first_visit {
+                let ws = ctx.ws.get_untracked();
+                let types = ws.types.iter().map(|t| t.name.clone()).collect();
+                ctx.bridge.train(ws.training_examples(), types, Default::default());
+                ctx.tab.set(Tab::Highlight);
+            }
+            true
+        });
+    });
+}
+
+/// The root component.
 #[component]
 pub fn App() -> impl IntoView {
     let model = query_param("model").unwrap_or_else(|| DEFAULT_MODEL.into());
     let backend = query_param("backend").unwrap_or_else(|| "auto".into());
     let bridge = Bridge::start(&model, &backend);
+    let ctx = AppCtx::new(bridge);
     provide_context(bridge);
+    provide_context(ctx);
+    bootstrap(ctx);
+    // Keep the stored head in step with the worker's.
+    Effect::new(move |_| {
+        if let Some(h) = ctx.bridge.head.get() {
+            if ctx.head_json.get_untracked().as_deref() != Some(h.json.as_str()) {
+                ctx.head_json.set(Some(h.json));
+                ctx.save();
+            }
+        }
+    });
+    let tab_button = move |tab: Tab, label: &'static str, id: &'static str| {
+        view! {
+            <button id=id class="tab" class:active=move || ctx.tab.get() == tab on:click=move |_| ctx.tab.set(tab)>{label}</button>
+        }
+    };
     view! {
         <header>
             <h1>"nuner"</h1>
-            <p class="tagline">"Named-entity recognition that runs in your browser."</p>
+            <p class="tagline">"Label a few examples, train in your browser, find entities. Nothing leaves this page."</p>
         </header>
-        <StatusBar/>
+        <status::StatusBar/>
+        <nav>
+            {tab_button(Tab::Annotate, "Annotate", "tab-annotate")}
+            {tab_button(Tab::Train, "Train", "tab-train")}
+            {tab_button(Tab::Highlight, "Highlight", "tab-highlight")}
+            {tab_button(Tab::Inspect, "Inspect", "tab-inspect")}
+            {tab_button(Tab::Model, "Model", "tab-model")}
+        </nav>
+        {move || ctx.storage_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        {move || ctx.bridge.error.get().map(|e| view! { <p class="error" id="worker-error" role="alert">{e}</p> })}
         <main>
-            <Inspector/>
+            {move || match ctx.tab.get() {
+                Tab::Annotate => view! {
+                    <div class="annotate-layout">
+                        <docs::DocList/>
+                        <div class="annotate-main"><types::TypeBar/><annotate::DocView/></div>
+                    </div>
+                }.into_any(),
+                Tab::Train => view! { <train::TrainPanel/> }.into_any(),
+                Tab::Highlight => view! { <highlight::Highlight/> }.into_any(),
+                Tab::Inspect => view! { <inspector::Inspector/> }.into_any(),
+                Tab::Model => view! { <model_panel::ModelPanel/> }.into_any(),
+            }}
         </main>
     }
 }

@@ -21,6 +21,9 @@ pub fn StatusBar() -> impl IntoView {
                 "Model "<code>{info.name.clone()}</code>" ("{info.layers}" layers, hidden "{info.hidden}") on "
                 <strong id="backend" data-backend=info.backend.clone()>{info.backend.clone()}</strong>
                 {format!(", loaded in {:.1} s", info.seconds)}
+                {move || bridge.head.get().map(|h| view! {
+                    <span id="head-status" data-types=h.types.join(",")>{format!(" · head: {}", h.types.join(", "))}</span>
+                })}
             </div>
         }
         .into_any(),

@@ -50,6 +50,10 @@ pub struct HeadTrainingConfig {
     /// Seed for initialisation and shuffling. Default 0.
     #[config(default = 0)]
     pub seed: u64,
+    /// Read the loss back and report progress every this many epochs (and after the last).
+    /// Reading back waits for the device, so the browser reports less often. Default 1.
+    #[config(default = 1)]
+    pub report_every: usize,
 }
 
 /// Training rows: word features and their tag ids.
@@ -74,7 +78,7 @@ impl TrainSet {
     }
 }
 
-/// Reported after every epoch; return `ControlFlow::Break(())` to stop (cancel).
+/// Reported every `report_every` epochs; return `ControlFlow::Break(())` to stop (cancel).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TrainProgress {
     /// Epochs done.
@@ -88,7 +92,7 @@ pub struct TrainProgress {
 /// What training did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainReport {
-    /// Loss after each completed epoch.
+    /// Loss at each report (see [`HeadTrainingConfig::report_every`]).
     pub losses: Vec<f32>,
     /// True when stopped by the progress callback.
     pub cancelled: bool,
@@ -120,7 +124,7 @@ pub async fn train_head(
     let l2 = (config.l2 / (2.0 * n as f64)) as f32;
     let mut rng = StdRng::seed_from_u64(config.seed);
     let mut order: Vec<usize> = (0..n).collect();
-    let mut report = TrainReport { losses: Vec::new(), cancelled: false };
+    let mut result = TrainReport { losses: Vec::new(), cancelled: false };
     let batches = n.div_ceil(config.batch_size.max(1));
     let epochs = config.epochs.unwrap_or_else(|| config.steps.div_ceil(batches)).max(1);
     let total_steps = epochs * batches;
@@ -129,6 +133,7 @@ pub async fn train_head(
         if n > config.batch_size {
             order.shuffle(&mut rng);
         }
+        let report = epoch == epochs || epoch % config.report_every.max(1) == 0;
         let mut total = 0.0;
         let mut batches = 0;
         for rows in order.chunks(config.batch_size.max(1)) {
@@ -137,22 +142,27 @@ pub async fn train_head(
             let x = Tensor::<2>::from_data(TensorData::new(x, [rows.len(), set.dim]), &ad);
             let y = Tensor::<1, Int>::from_data(TensorData::new(y, [rows.len()]), &ad);
             let loss = weighted_cross_entropy(head.forward(x), y, weights.clone()) + penalty(&head) * l2;
-            total += read_f32(loss.clone().detach()).await?[0];
-            batches += 1;
+            if report {
+                total += read_f32(loss.clone().detach()).await?[0];
+                batches += 1;
+            }
             let grads = GradientsParams::from_grads(loss.backward(), &head);
             // Cosine decay to zero: large early steps, a converged end.
             let lr = config.learning_rate * 0.5 * (1.0 + (std::f64::consts::PI * step as f64 / total_steps as f64).cos());
             head = optim.step(lr, head, grads);
             step += 1;
         }
+        if !report {
+            continue;
+        }
         let loss = total / batches as f32;
-        report.losses.push(loss);
+        result.losses.push(loss);
         if progress(TrainProgress { epoch, epochs, loss }).is_break() {
-            report.cancelled = true;
+            result.cancelled = true;
             break;
         }
     }
-    Ok((head.valid(), report))
+    Ok((head.valid(), result))
 }
 
 /// `‖W‖²` over the weight matrices (not the biases).

@@ -1,5 +1,6 @@
 //! `nuner`: the native command-line tool. Devices are chosen here and nowhere else.
 
+mod annotate;
 mod bench;
 mod convert;
 mod dataset;
@@ -42,6 +43,8 @@ enum Command {
     Experiment(experiment::Args),
     /// Measure throughput.
     Bench(bench::Args),
+    /// Annotate raw text with concepts using an OpenAI-compatible LLM server (resumable).
+    Annotate(annotate::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -55,5 +58,6 @@ fn main() -> anyhow::Result<()> {
         Command::Predict(a) => predict::run(a, &cli.device),
         Command::Experiment(a) => experiment::run(a, &cli.device),
         Command::Bench(a) => bench::run(a, &cli.device),
+        Command::Annotate(a) => annotate::run(a),
     }
 }

@@ -1,0 +1,55 @@
+//! Persistence in IndexedDB: the workspace and the trained head survive reloads and browser
+//! restarts. Both are written in one transaction, so a failed write leaves the previous state.
+
+use idb::{Database, DatabaseEvent, Factory, ObjectStoreParams, TransactionMode};
+use wasm_bindgen::JsValue;
+
+use crate::state::Workspace;
+
+const DB: &str = "nuner";
+const STORE: &str = "state";
+const WORKSPACE: &str = "workspace";
+const HEAD: &str = "head";
+
+fn err(e: impl std::fmt::Display) -> String {
+    format!("browser storage: {e}")
+}
+
+async fn open() -> Result<Database, String> {
+    let factory = Factory::new().map_err(err)?;
+    let mut request = factory.open(DB, Some(1)).map_err(err)?;
+    request.on_upgrade_needed(|event| {
+        if let Ok(db) = event.database() {
+            let _ = db.create_object_store(STORE, ObjectStoreParams::new());
+        }
+    });
+    request.await.map_err(err)
+}
+
+/// What was stored: the workspace and the head (JSON), when present.
+pub async fn load() -> Result<(Option<Workspace>, Option<String>), String> {
+    let db = open().await?;
+    let tx = db.transaction(&[STORE], TransactionMode::ReadOnly).map_err(err)?;
+    let store = tx.object_store(STORE).map_err(err)?;
+    let ws: Option<JsValue> = store.get(JsValue::from_str(WORKSPACE)).map_err(err)?.await.map_err(err)?;
+    let head: Option<JsValue> = store.get(JsValue::from_str(HEAD)).map_err(err)?.await.map_err(err)?;
+    let ws = match ws.and_then(|v| v.as_string()) {
+        Some(json) => Some(serde_json::from_str(&json).map_err(|e| err(format!("stored workspace unreadable: {e}")))?),
+        None => None,
+    };
+    Ok((ws, head.and_then(|v| v.as_string())))
+}
+
+/// Stores the workspace (and the head, when given) in one transaction.
+pub async fn save(ws: &Workspace, head: Option<&str>) -> Result<(), String> {
+    let db = open().await?;
+    let tx = db.transaction(&[STORE], TransactionMode::ReadWrite).map_err(err)?;
+    let store = tx.object_store(STORE).map_err(err)?;
+    let json = serde_json::to_string(ws).map_err(err)?;
+    store.put(&JsValue::from_str(&json), Some(&JsValue::from_str(WORKSPACE))).map_err(err)?.await.map_err(err)?;
+    if let Some(h) = head {
+        store.put(&JsValue::from_str(h), Some(&JsValue::from_str(HEAD))).map_err(err)?.await.map_err(err)?;
+    }
+    tx.commit().map_err(err)?.await.map_err(err)?;
+    Ok(())
+}
