@@ -17,9 +17,10 @@ async function check({ page, url }, query, backendPattern, shot) {
   await page.waitForSelector('[data-state=ready]', { timeout: 180_000 });
   const backend = await page.getAttribute('#backend', 'data-backend');
   assert.match(backend, backendPattern);
+  await page.click('#tab-inspect');
   await page.fill('#text', TEXT);
   await page.click('#embed');
-  await page.waitForSelector('#tokens[data-request="2"]', { timeout: 120_000 });
+  await page.waitForSelector('#tokens', { timeout: 120_000 });
   const rows = await page.$$eval('#tokens tbody tr', (trs) => trs.map((tr) => ({
     token: tr.querySelector('.token').textContent,
     slice: tr.querySelector('.slice').textContent,
@@ -37,7 +38,7 @@ async function check({ page, url }, query, backendPattern, shot) {
 
 export const tests = [
   { name: 'inspector on WebGPU matches the native norms', webgpu: true,
-    run: (ctx) => check(ctx, '', /WebGPU/, 'inspector-webgpu') },
+    run: (ctx) => check(ctx, '?demo=0', /WebGPU/, 'inspector-webgpu') },
   { name: 'inspector falls back to the CPU without an adapter', webgpu: false,
-    run: (ctx) => check(ctx, '', /CPU/, 'inspector-cpu') },
+    run: (ctx) => check(ctx, '?demo=0', /CPU/, 'inspector-cpu') },
 ];

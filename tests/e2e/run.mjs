@@ -4,7 +4,7 @@ import { serve } from './server.mjs';
 import { launch } from './browser.mjs';
 import { resolve } from 'node:path';
 
-const files = ['./inspector.test.mjs'];
+const files = (process.env.NUNER_E2E ?? './inspector.test.mjs,./app.test.mjs').split(',');
 const root = resolve(process.env.DIST ?? 'dist');
 const server = await serve(root);
 const url = `http://127.0.0.1:${server.address().port}/`;
@@ -15,7 +15,7 @@ for (const file of files) {
     const started = Date.now();
     const { context, page, logs } = await launch({ webgpu: t.webgpu });
     try {
-      await t.run({ page, url, logs });
+      await t.run({ page, url, logs, context });
       console.log(`ok   ${t.name} (${((Date.now() - started) / 1e3).toFixed(1)} s)`);
     } catch (e) {
       failed++;

@@ -1,5 +1,5 @@
-//! Paste text, see typed entities with confidences. Long texts are windowed by the model, never
-//! cut; offsets are characters, converted to UTF-16 only for the DOM.
+//! Paste text, see typed entities with confidences. Each line is one text; long lines are
+//! windowed by the model, never cut. Offsets are characters throughout.
 
 use leptos::prelude::*;
 use nuner::data::Span;
@@ -14,10 +14,10 @@ pub fn Highlight() -> impl IntoView {
     let ctx = expect_context::<AppCtx>();
     let (text, set_text) = signal(SAMPLE.to_string());
     let (request, set_request) = signal(None::<(u64, String)>);
-    let (result, set_result) = signal(None::<(String, Vec<Span>, f64)>);
+    let (result, set_result) = signal(None::<(Vec<String>, Vec<Vec<Span>>, f64)>);
     let run = move || {
         let t = text.get_untracked();
-        let lines: Vec<String> = vec![t.clone()];
+        let lines: Vec<String> = t.lines().map(String::from).collect();
         set_request.set(Some((ctx.bridge.predict(lines), t)));
     };
     Effect::new(move |_| {
@@ -25,7 +25,7 @@ pub fn Highlight() -> impl IntoView {
         if let Some((id, t)) = request.get_untracked() {
             if p.id == id {
                 set_request.set(None);
-                set_result.set(Some((t, p.spans.into_iter().next().unwrap_or_default(), p.millis)));
+                set_result.set(Some((t.lines().map(String::from).collect(), p.spans, p.millis)));
             }
         }
     });
@@ -43,11 +43,25 @@ pub fn Highlight() -> impl IntoView {
             <textarea id="highlight-text" rows="5" prop:value=text on:input=move |ev| set_text.set(event_target_value(&ev))></textarea>
             <button id="highlight" on:click=move |_| run() disabled=move || ctx.bridge.head.get().is_none()>"Find entities"</button>
             {move || ctx.bridge.head.get().is_none().then(|| view! { <p class="hint">"Training on the examples… (or train a head on the Train tab)"</p> })}
-            {move || result.get().map(|(t, spans, ms)| {
-                let chars: Vec<char> = t.chars().collect();
+            {move || result.get().map(|(lines, spans, ms)| {
+                let count: usize = spans.iter().map(Vec::len).sum();
+                let rendered = lines.into_iter().zip(spans).enumerate().map(|(i, (line, spans))| {
+                    view! { <div class="hl-line" data-line=i>{render_line(&line, &spans, colors)}</div> }
+                }).collect_view();
+                view! {
+                    <p class="timing" id="highlight-timing">{format!("{count} entities in {ms:.0} ms")}</p>
+                    <div id="highlighted" class="doc-text" data-count=count>{rendered}</div>
+                }
+            })}
+        </section>
+    }
+}
+
+fn render_line(text: &str, spans: &[Span], colors: impl Fn(&str) -> String) -> Vec<AnyView> {
+                let chars: Vec<char> = text.chars().collect();
                 let mut out = Vec::new();
                 let mut at = 0;
-                for s in &spans {
+                for s in spans {
                     if s.start > at {
                         out.push(view! { <span>{chars[at..s.start].iter().collect::<String>()}</span> }.into_any());
                     }
@@ -63,11 +77,8 @@ pub fn Highlight() -> impl IntoView {
                 if at < chars.len() {
                     out.push(view! { <span>{chars[at..].iter().collect::<String>()}</span> }.into_any());
                 }
-                view! {
-                    <p class="timing" id="highlight-timing">{format!("{} entities in {ms:.0} ms", spans.len())}</p>
-                    <div id="highlighted" class="doc-text" data-count=spans.len()>{out}</div>
+                if chars.is_empty() {
+                    out.push(view! { <br/> }.into_any());
                 }
-            })}
-        </section>
-    }
+                out
 }

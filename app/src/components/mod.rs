@@ -56,9 +56,10 @@ fn bootstrap(ctx: AppCtx) {
                 (None, None)
             }
         };
-        let first_visit = ws.is_none();
+        let first_visit = ws.is_none() && query_param("demo").as_deref() != Some("0");
         let ws = match ws {
             Some(ws) => ws,
+            None if query_param("demo").as_deref() == Some("0") => Workspace::default(),
             None => {
                 let mut ws = Workspace::default();
                 match fetch_text(DEMO).await.and_then(|t| files::import(t.as_bytes(), "demo/examples.jsonl")) {

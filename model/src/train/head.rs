@@ -32,8 +32,9 @@ pub struct HeadTrainingConfig {
     /// Passes over the rows instead of `steps` (the paper trains its MLP head 30 epochs).
     #[config(default = "None")]
     pub epochs: Option<usize>,
-    /// Rows per step; a set no larger is one full batch. Default 2048.
-    #[config(default = 2048)]
+    /// Most rows per step; a set no larger is one full batch, a larger one is cut into equal
+    /// batches. Default 8192 (few-shot sets are one batch).
+    #[config(default = 8192)]
     pub batch_size: usize,
     /// Peak AdamW learning rate. Default 0.2.
     #[config(default = 0.2)]
@@ -126,6 +127,8 @@ pub async fn train_head(
     let mut order: Vec<usize> = (0..n).collect();
     let mut result = TrainReport { losses: Vec::new(), cancelled: false };
     let batches = n.div_ceil(config.batch_size.max(1));
+    // Equal batches: a small remainder batch would weigh as much as a full one in each step.
+    let per_batch = n.div_ceil(batches);
     let epochs = config.epochs.unwrap_or_else(|| config.steps.div_ceil(batches)).max(1);
     let total_steps = epochs * batches;
     let mut step = 0;
@@ -136,7 +139,7 @@ pub async fn train_head(
         let report = epoch == epochs || epoch % config.report_every.max(1) == 0;
         let mut total = 0.0;
         let mut batches = 0;
-        for rows in order.chunks(config.batch_size.max(1)) {
+        for rows in order.chunks(per_batch) {
             let x: Vec<f32> = rows.iter().flat_map(|&r| set.features[r * set.dim..(r + 1) * set.dim].iter().copied()).collect();
             let y: Vec<i64> = rows.iter().map(|&r| set.tags[r] as i64).collect();
             let x = Tensor::<2>::from_data(TensorData::new(x, [rows.len(), set.dim]), &ad);

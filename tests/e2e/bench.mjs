@@ -1,0 +1,30 @@
+// In-browser figures for docs/BENCHMARKS.md: page load to first highlight (first visit: demo
+// training included), encoder throughput (32 x 128), one-sentence latency, head training
+// (50 sentences x 30 epochs), on WebGPU (SwiftShader) and on the CPU fallback.
+// Usage: node tests/e2e/bench.mjs > docs/benchmarks/browser.json   (after trunk build --release)
+import { serve } from './server.mjs';
+import { launch } from './browser.mjs';
+import { resolve } from 'node:path';
+
+const server = await serve(resolve(process.env.DIST ?? 'dist'));
+const url = `http://127.0.0.1:${server.address().port}/`;
+const results = [];
+for (const [backend, webgpu] of [['cpu', false], ['webgpu', true]]) {
+  const { context, page } = await launch({ webgpu });
+  try {
+    const t0 = Date.now();
+    await page.goto(`${url}?backend=${backend}`);
+    await page.waitForSelector('#highlighted mark', { timeout: 900_000 });
+    const firstHighlight = (Date.now() - t0) / 1e3;
+    await page.click('#tab-model');
+    await page.click('#bench');
+    await page.waitForSelector('#bench-result', { timeout: 1_800_000 });
+    const b = JSON.parse(await page.getAttribute('#bench-result', 'data-json'));
+    results.push({ ...b, page_load_to_first_highlight_s: firstHighlight });
+    console.error(JSON.stringify(results[results.length - 1]));
+  } finally {
+    await context.close();
+  }
+}
+server.close();
+console.log(JSON.stringify(results, null, 1));
