@@ -94,4 +94,80 @@ if "conll2003_test_tag_seconds" in tm:
     p(f"- Tagging the CoNLL-2003 test set ({n} sentences: encoder features, head, decoding): **{tm['conll2003_test_tag_seconds']:.1f} s**"
       f" ({n / tm['conll2003_test_tag_seconds']:.0f} sentences/s), CPU backend `flex`, {ours['threads']} threads.")
 p("")
+
+
+def pretraining(base_path, after_path, metrics_path, zs_path):
+    """The "Pre-training" section (scripts/pretrain_results.sh), when its files exist."""
+    import os
+    if not all(os.path.exists(x) for x in (base_path, after_path, metrics_path)):
+        return
+    base, after = json.load(open(base_path)), json.load(open(after_path))
+    steps = [json.loads(l) for l in open(metrics_path) if l.strip()]
+    pks = sorted({r["k"] for r in base["runs"]})
+    pds = [d for d in ORDER if any(r["dataset"] == d for r in base["runs"])]
+    p("## Pre-training (NuNER's method, small budget)")
+    p("")
+    p("Reproduce with `./scripts/pretrain_results.sh`. `nuner pool` builds an open-type concept pool from")
+    p("`../shared/data` (Few-NERD fine types named in plain words, CoNLL-2003 train, WikiGold, the GLiNER sample;")
+    p("WNUT-17 and CrossNER are held out); `nuner pretrain --config docs/pretrain-minilm.toml` trains MiniLM's top")
+    p("3 layers and a concept tower on it (two towers, token · concept logits, sigmoid BCE over the batch's concepts).")
+    p(f"Then the few-shot protocol (linear head, seeds {', '.join(map(str, sorted({r['seed'] for r in base['runs']})))}) runs on the held-out")
+    p("datasets with the base encoder and with the pre-trained one; figures in percent, mean ± std over seeds.")
+    p("")
+    if steps:
+        tps = st.mean(m["tokens_per_s"] for m in steps)
+        first = st.mean(m["loss"] for m in steps[:20])
+        last = st.mean(m["loss"] for m in steps[-20:])
+        p(f"- Run: {len(steps)} steps of 32 sentences, mean {tps:.0f} tokens/s (CPU backend `flex`, 2 cores shared with other jobs during the run); loss "
+          f"{first:.4f} (mean of the first 20 steps) → {last:.4f} (last 20). Curve: `docs/results/pretrain-loss.svg`.")
+        write_svg(steps, "docs/results/pretrain-loss.svg")
+    p("")
+    for metric, title in (("token_macro_f1", "Token macro F1 (the NuNER model cards' metric)"),
+                          ("entity_micro_f1", "Entity micro F1")):
+        a, b = group(base["runs"], metric), group(after["runs"], metric)
+        p(f"### {title}: base → pre-trained")
+        p("")
+        p("| dataset | " + " | ".join(f"k={k}" for k in pks) + " |")
+        p("|---|" + "---|" * len(pks))
+        for d in pds + ["mean"]:
+            cells = []
+            for k in pks:
+                if d == "mean":
+                    x, y = st.mean(st.mean(a[(q, k)]) for q in pds), st.mean(st.mean(b[(q, k)]) for q in pds)
+                    cells.append(f"**{x:.1f} → {y:.1f} ({y - x:+.1f})**")
+                else:
+                    x, y = a[(d, k)], b[(d, k)]
+                    cells.append(f"{st.mean(x):.1f} ± {st.stdev(x) if len(x) > 1 else 0:.1f} → "
+                                 f"{st.mean(y):.1f} ± {st.stdev(y) if len(y) > 1 else 0:.1f}")
+            p(f"| {d} | " + " | ".join(cells) + " |")
+        p("")
+    if os.path.exists(zs_path):
+        zs = [json.loads(l) for l in open(zs_path) if l.strip()]
+        p("### Zero-shot from type names (kept concept tower, no labelled example)")
+        p("")
+        p("`nuner eval --model RUN --zero-shot --test FILE`: each label of the test file, in plain words, is a type name.")
+        p("")
+        p("| dataset | entity micro F1 | token macro F1 |")
+        p("|---|---|---|")
+        for r in zs:
+            p(f"| {r['dataset']} | {100 * r['entity_micro_f1']:.1f} | {100 * r['token_macro_f1']:.1f} |")
+        p("")
+
+
+def write_svg(steps, path, w=640, h=240):
+    xs = [m["step"] for m in steps]
+    ys = [m["loss"] for m in steps]
+    lo, hi = min(ys), max(ys)
+    pts = " ".join(f"{40 + (w - 50) * (x - xs[0]) / max(xs[-1] - xs[0], 1):.1f},{h - 30 - (h - 50) * (y - lo) / max(hi - lo, 1e-9):.1f}"
+                   for x, y in zip(xs, ys))
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">'
+           f'<rect width="{w}" height="{h}" fill="white"/><polyline fill="none" stroke="#2563eb" stroke-width="1" points="{pts}"/>'
+           f'<text x="40" y="14">pre-training loss (BCE) per step</text>'
+           f'<text x="2" y="24">{hi:.3f}</text><text x="2" y="{h - 30}">{lo:.3f}</text>'
+           f'<text x="40" y="{h - 12}">step {xs[0]}</text><text x="{w - 70}" y="{h - 12}">step {xs[-1]}</text></svg>\n')
+    open(path, "w").write(svg)
+
+
+pretraining("docs/results/pretrain-fewshot-base.json", "docs/results/pretrain-fewshot-pretrained.json",
+            "docs/results/pretrain-metrics.jsonl", "docs/results/pretrain-zeroshot.jsonl")
 print("\n".join(out))

@@ -104,6 +104,7 @@ impl Bridge {
                     }
                 }
             })
+            .encoding::<crate::protocol::MsgPack>()
             .spawn_with_loader("./worker_loader.js");
         worker.send(Request::Load { base: base.into(), backend: backend.into() });
         Self {

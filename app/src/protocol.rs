@@ -6,6 +6,38 @@
 use nuner::data::{Example, Span};
 use serde::{Deserialize, Serialize};
 
+/// The wire format of [`Request`] and [`Response`]: MessagePack with named fields.
+///
+/// gloo-worker's default, bincode, is not self-describing: a field that serde skips when empty
+/// (`Span::score`, so that the canonical JSONL has no `"score": null`) shifts every byte after
+/// it and the other side fails to decode. MessagePack maps carry their field names, and byte
+/// buffers (model files) travel as binary, not as arrays of numbers.
+#[derive(Debug)]
+pub struct MsgPack;
+
+impl MsgPack {
+    /// Message → bytes.
+    pub fn to_bytes<T: Serialize>(value: &T) -> Vec<u8> {
+        rmp_serde::to_vec_named(value).expect("protocol messages serialise")
+    }
+
+    /// Bytes → message.
+    pub fn from_bytes<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, rmp_serde::decode::Error> {
+        rmp_serde::from_slice(bytes)
+    }
+}
+
+impl gloo_worker::Codec for MsgPack {
+    fn encode<I: Serialize>(input: I) -> wasm_bindgen::JsValue {
+        js_sys::Uint8Array::from(Self::to_bytes(&input).as_slice()).into()
+    }
+
+    fn decode<O: for<'de> Deserialize<'de>>(input: wasm_bindgen::JsValue) -> O {
+        // Both ends are this crate, built together: a failure here is a bug, not bad input.
+        Self::from_bytes(&js_sys::Uint8Array::from(input).to_vec()).expect("a protocol message from this build")
+    }
+}
+
 /// UI → worker.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
@@ -23,10 +55,13 @@ pub enum Request {
         /// Display name.
         name: String,
         /// `config.json`.
+        #[serde(with = "serde_bytes")]
         config: Vec<u8>,
         /// `tokenizer.json`.
+        #[serde(with = "serde_bytes")]
         tokenizer: Vec<u8>,
         /// `model.bpk` (from `nuner convert`).
+        #[serde(with = "serde_bytes")]
         weights: Vec<u8>,
         /// Backend preference.
         backend: String,
@@ -247,6 +282,19 @@ pub fn utf16_to_char(text: &str, u: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_with_skipped_fields_cross_the_wire() {
+        // A labelled example has spans without scores (skipped by serde); predictions have them.
+        let ex = Example::new("Ada met Bob", vec![Span::new(0, 3, "person"), Span::new(8, 11, "person")]);
+        let req = Request::Train { examples: vec![ex.clone(), Example::new("none", vec![])], types: vec!["person".into()], options: TrainOptions::default() };
+        let back: Request = MsgPack::from_bytes(&MsgPack::to_bytes(&req)).unwrap();
+        assert_eq!(format!("{back:?}"), format!("{req:?}"));
+        let bytes = Request::LoadFiles { name: "m".into(), config: vec![1, 2], tokenizer: vec![], weights: vec![255; 1000], backend: "cpu".into() };
+        let encoded = MsgPack::to_bytes(&bytes);
+        assert!(encoded.len() < 1100, "bytes travel as binary ({} bytes)", encoded.len());
+        assert_eq!(format!("{:?}", MsgPack::from_bytes::<Request>(&encoded).unwrap()), format!("{bytes:?}"));
+    }
 
     #[test]
     fn utf16_offsets_count_surrogate_pairs() {

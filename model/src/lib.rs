@@ -19,6 +19,7 @@ pub mod heads;
 pub mod loss;
 pub mod metrics;
 pub mod pipeline;
+pub mod pretrain;
 pub mod pretrained;
 pub mod tokenize;
 pub mod train;

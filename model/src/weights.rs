@@ -27,8 +27,8 @@
 //! `cls.*`).
 
 use burn::store::{
-    ApplyResult, BurnpackStore, FloatCastAdapter, HalfPrecisionAdapter, ModuleAdapter, ModuleSnapshot,
-    ModuleStore, PyTorchToBurnAdapter, SafetensorsStore,
+    ApplyResult, BurnToPyTorchAdapter, BurnpackStore, FloatCastAdapter, HalfPrecisionAdapter, KeyRemapper,
+    ModuleAdapter, ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter, SafetensorsStore,
 };
 use burn::store::burn_pack::Tensor as PackTensor;
 use burn::tensor::DType;
@@ -162,6 +162,20 @@ pub fn fingerprint(tensors: &[PackTensor], file: &str) -> Result<String> {
     let bytes = data.as_bytes();
     let digest = Sha256::digest(&bytes[..bytes.len().min(8192 * 2)]);
     Ok(digest.iter().take(12).map(|b| format!("{b:02x}")).collect())
+}
+
+/// Serialises `encoder` as a Hugging Face `model.safetensors` (f32): the table above read right
+/// to left, Linear weights transposed back to `[out, in]` and LayerNorm `gamma/beta` named
+/// `weight/bias` by burn-store's `BurnToPyTorchAdapter`; no `bert.`/`roberta.` prefix (as
+/// `BertModel.save_pretrained` writes). [`load_hf_safetensors`] reads it back exactly.
+pub fn save_hf_safetensors(encoder: &Encoder) -> Result<Vec<u8>> {
+    let mut store = SafetensorsStore::from_bytes(None)
+        .with_to_adapter(BurnToPyTorchAdapter)
+        .remap(KeyRemapper::from_compiled_patterns(rules().to_hf.clone()));
+    encoder
+        .save_into(&mut store)
+        .map_err(|e| ModelError::weights("model.safetensors", format!("cannot serialise: {e}")))?;
+    store.get_bytes().map_err(|e| ModelError::weights("model.safetensors", format!("cannot serialise: {e}")))
 }
 
 /// Serialises `encoder` as burnpack bytes; `half` stores floats as f16 (half the size).

@@ -2,5 +2,5 @@ use gloo_worker::Registrable;
 
 fn main() {
     console_error_panic_hook::set_once();
-    nuner_app::worker::ModelWorker::registrar().register();
+    nuner_app::worker::ModelWorker::registrar().encoding::<nuner_app::protocol::MsgPack>().register();
 }

@@ -10,7 +10,9 @@ mod experiment;
 mod finetune;
 mod info;
 mod predict;
+mod pretrain;
 mod progress;
+mod zeroshot;
 
 use clap::{Parser, Subcommand};
 
@@ -37,12 +39,16 @@ enum Command {
     Finetune(finetune::Args),
     /// Score a head on an annotated test file.
     Eval(eval::Args),
-    /// Tag raw text lines with a head; one JSON line per input line.
+    /// Tag raw text lines with a head (or zero-shot with --types); one JSON line per input line.
     Predict(predict::Args),
     /// Run the few-shot protocol over datasets, k and seeds; write results JSON.
     Experiment(experiment::Args),
     /// Measure throughput.
     Bench(bench::Args),
+    /// Pre-train an encoder on concept annotations (NuNER), from a TOML file; resumable.
+    Pretrain(pretrain::Args),
+    /// Build an open-type concept pool from labelled datasets (WNUT-17, CrossNER held out).
+    Pool(pretrain::PoolArgs),
     /// Annotate raw text with concepts using an OpenAI-compatible LLM server (resumable).
     Annotate(annotate::Args),
 }
@@ -59,5 +65,7 @@ fn main() -> anyhow::Result<()> {
         Command::Experiment(a) => experiment::run(a, &cli.device),
         Command::Bench(a) => bench::run(a, &cli.device),
         Command::Annotate(a) => annotate::run(a),
+        Command::Pretrain(a) => pretrain::run(a, &cli.device),
+        Command::Pool(a) => pretrain::run_pool(a),
     }
 }

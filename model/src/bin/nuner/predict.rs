@@ -1,5 +1,7 @@
 //! `nuner predict --model DIR --head HEAD [FILES | stdin]` — one JSON line per input line:
 //! `{"text", "spans": [{"start", "end", "label", "score"}]}` with character offsets.
+//! `--types "person, city"` instead of `--head` tags zero-shot with the concept tower that
+//! `nuner pretrain` keeps (see `nuner::pretrain::zeroshot`).
 
 use anyhow::{Context, Result};
 use nuner::embed::block_on;
@@ -12,20 +14,33 @@ use std::path::PathBuf;
 
 use crate::eval::read_head;
 use crate::progress::spinner;
+use crate::zeroshot::{parse_types, ZeroShotArgs};
+
+/// What tags the lines: a trained head, or the concept tower and type names.
+enum Tagger {
+    Head(Pretrained, nuner::heads::SavedHead, nuner::heads::Head),
+    ZeroShot(nuner::pretrain::ZeroShot, Vec<String>, f32),
+}
 
 /// Tag raw text: each input line is one text; each output line is its JSON.
 ///
 /// Examples:
 ///   echo "Barack Obama visited Paris." | nuner predict --model public/model --head conll.head.json
 ///   nuner predict --model DIR --head HEAD notes.txt > entities.jsonl
+///   echo "Ada Lovelace ate ramen in Kyoto." | nuner predict --model runs/pretrain --types "person, city, dish"
 #[derive(clap::Args)]
 pub struct Args {
     /// Encoder directory.
     #[arg(long)]
     model: PathBuf,
     /// Head file written by `nuner finetune`.
+    #[arg(long, required_unless_present = "types", conflicts_with = "types")]
+    head: Option<PathBuf>,
+    /// Zero-shot: comma-separated type names scored against the concept tower (no head needed).
     #[arg(long)]
-    head: PathBuf,
+    types: Option<String>,
+    #[command(flatten)]
+    zero_shot: ZeroShotArgs,
     /// Text files, one text per line (default: standard input).
     files: Vec<PathBuf>,
     /// Lines per batch.
@@ -40,8 +55,18 @@ pub fn run(args: Args, device: &str) -> Result<()> {
     let device = nuner::device::select_device(device)?;
     let pb = spinner("loading model");
     let model = Pretrained::from_dir(&args.model, &device)?;
-    let saved = read_head(&args.head, &model)?;
-    let head = saved.to_head(&device);
+    let tagger = match (&args.head, &args.types) {
+        (Some(path), _) => {
+            let saved = read_head(path, &model)?;
+            let head = saved.to_head(&device);
+            Tagger::Head(model, saved, head)
+        }
+        (None, Some(types)) => {
+            let types = parse_types(types)?;
+            Tagger::ZeroShot(args.zero_shot.load(model, &args.model, &device)?, types, args.zero_shot.threshold)
+        }
+        (None, None) => unreachable!("clap requires --head or --types"),
+    };
     pb.finish_and_clear();
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let readers: Vec<Box<dyn BufRead>> = if args.files.is_empty() {
@@ -60,20 +85,18 @@ pub fn run(args: Args, device: &str) -> Result<()> {
         for line in reader.lines() {
             lines.push(line.context("reading input")?);
             if lines.len() == args.batch {
-                emit(&mut out, &lines, &model, &saved, &head, &device, threads)?;
+                emit(&mut out, &lines, &tagger, &device, threads)?;
                 lines.clear();
             }
         }
     }
-    emit(&mut out, &lines, &model, &saved, &head, &device, threads)
+    emit(&mut out, &lines, &tagger, &device, threads)
 }
 
 fn emit(
     out: &mut impl Write,
     lines: &[String],
-    model: &Pretrained,
-    saved: &nuner::heads::SavedHead,
-    head: &nuner::heads::Head,
+    tagger: &Tagger,
     device: &burn::prelude::Device,
     threads: usize,
 ) -> Result<()> {
@@ -81,9 +104,14 @@ fn emit(
         return Ok(());
     }
     let texts: Vec<&str> = lines.iter().map(String::as_str).collect();
-    let features = features_parallel(model, &texts, Segmentation::Unicode, &saved.features, device, threads, &|_, _| {})?;
-    let probs = block_on(tag_probabilities(head, &features, device))?;
-    let (spans, _) = decode_all(&probs, &features, &saved.labels);
+    let spans = match tagger {
+        Tagger::Head(model, saved, head) => {
+            let features = features_parallel(model, &texts, Segmentation::Unicode, &saved.features, device, threads, &|_, _| {})?;
+            let probs = block_on(tag_probabilities(head, &features, device))?;
+            decode_all(&probs, &features, &saved.labels).0
+        }
+        Tagger::ZeroShot(z, types, threshold) => block_on(z.tag(&texts, types, *threshold, device))?,
+    };
     for (text, spans) in texts.iter().zip(spans) {
         writeln!(out, "{}", json!({"text": text, "spans": spans}))?;
     }
