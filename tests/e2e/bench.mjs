@@ -9,7 +9,9 @@ import { resolve } from 'node:path';
 const server = await serve(resolve(process.env.DIST ?? 'dist'));
 const url = `http://127.0.0.1:${server.address().port}/`;
 const results = [];
-for (const [backend, webgpu] of [['cpu', false], ['webgpu', true]]) {
+// NUNER_BENCH_BACKENDS=cpu skips WebGPU (SwiftShader takes many minutes per figure here).
+const wanted = (process.env.NUNER_BENCH_BACKENDS ?? 'cpu,webgpu').split(',');
+for (const [backend, webgpu] of [['cpu', false], ['webgpu', true]].filter(([b]) => wanted.includes(b))) {
   const { context, page } = await launch({ webgpu });
   try {
     const t0 = Date.now();
