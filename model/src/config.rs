@@ -39,6 +39,9 @@ fn default_act() -> HiddenAct {
 fn default_type_vocab() -> usize {
     2
 }
+fn default_dropout() -> f64 {
+    0.1
+}
 fn default_eps() -> f64 {
     1e-12
 }
@@ -78,6 +81,10 @@ pub struct EncoderConfig {
     /// Only `"absolute"` is supported.
     #[serde(default = "default_position_type")]
     pub position_embedding_type: String,
+    /// Dropout after the embeddings and after each attention and feed-forward block, in
+    /// training only (autodiff devices). Default 0.1, as transformers' `BertConfig`.
+    #[serde(default = "default_dropout")]
+    pub hidden_dropout_prob: f64,
 }
 
 impl EncoderConfig {

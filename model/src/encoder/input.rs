@@ -110,6 +110,7 @@ mod tests {
             hidden_act: crate::config::HiddenAct::Gelu,
             pad_token_id: pad,
             position_embedding_type: "absolute".into(),
+            hidden_dropout_prob: 0.1,
         }
     }
 

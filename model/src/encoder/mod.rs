@@ -25,6 +25,7 @@ impl EncoderConfig {
             self.hidden_size,
             self.layer_norm_eps,
         )
+        .with_dropout(self.hidden_dropout_prob)
         .init(device);
         let layer = EncoderLayerConfig::new(
             self.hidden_size,
@@ -32,7 +33,8 @@ impl EncoderConfig {
             self.intermediate_size,
             self.layer_norm_eps,
             self.hidden_act,
-        );
+        )
+        .with_dropout(self.hidden_dropout_prob);
         let layers = (0..self.num_hidden_layers).map(|_| layer.init(device)).collect();
         Encoder { embeddings, layers, num_heads: self.num_attention_heads }
     }
