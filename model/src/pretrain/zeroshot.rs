@@ -88,16 +88,21 @@ impl ZeroShot {
         let vectors = self.type_vectors(&names, device)?;
         let config = FeatureConfig { layers: vec![self.text.config.num_hidden_layers], pooling: Pooling::First };
         let features = word_features(&self.text, texts, units, &config, device, 64, &mut |_, _| {}).await?;
+        // One matmul over every word of every text, one readback (as `tag_probabilities`).
+        let rows: usize = features.iter().map(|f| f.units.len()).sum();
+        if rows == 0 {
+            return Ok(features.iter().map(|_| Vec::new()).collect());
+        }
+        let dim = features[0].dim;
+        let x: Vec<f32> = features.iter().flat_map(|f| f.values.iter().copied()).collect();
+        let words = Tensor::<2>::from_data(TensorData::new(x, [rows, dim]), device);
+        let probs = read_f32(sigmoid(words.matmul(vectors.transpose()))).await?;
         let mut out = Vec::with_capacity(texts.len());
+        let mut at = 0;
         for f in &features {
-            let n = f.units.len();
-            if n == 0 {
-                out.push(Vec::new());
-                continue;
-            }
-            let words = Tensor::<2>::from_data(TensorData::new(f.values.clone(), [n, f.dim]), device);
-            let probs = read_f32(sigmoid(words.matmul(vectors.clone().transpose()))).await?;
-            out.push(decode_spans(&tag_rows(&probs, names.len(), threshold), &f.units, &labels));
+            let n = f.units.len() * names.len();
+            out.push(decode_spans(&tag_rows(&probs[at..at + n], names.len(), threshold), &f.units, &labels));
+            at += n;
         }
         Ok(out)
     }
