@@ -20,7 +20,8 @@ pub fn available() -> Vec<&'static str> {
 }
 
 /// Picks a device by name: `flex` (pure-Rust CPU, the default), `wgpu` (Vulkan, Metal, DX12 or
-/// GL through wgpu; needs the `wgpu` feature), `ndarray` (needs the `ndarray` feature).
+/// GL through wgpu; needs the `wgpu` feature), `wgpu:N` (the N-th discrete GPU), `ndarray` (needs
+/// the `ndarray` feature).
 pub fn select_device(name: &str) -> Result<Device> {
     let unavailable = |reason: String| ModelError::Device { name: name.to_string(), reason };
     match name {
@@ -28,6 +29,12 @@ pub fn select_device(name: &str) -> Result<Device> {
         "flex" | "cpu" => Ok(Device::flex()),
         #[cfg(feature = "wgpu")]
         "wgpu" | "gpu" => wgpu_device().map_err(unavailable),
+        // The n-th discrete GPU, for data-parallel runs (`devices = ["wgpu:0", "wgpu:1"]`).
+        #[cfg(feature = "wgpu")]
+        _ if name.starts_with("wgpu:") => match name["wgpu:".len()..].parse::<usize>() {
+            Ok(n) => Ok(Device::wgpu(burn::tensor::DeviceKind::DiscreteGpu(n))),
+            Err(_) => Err(unavailable("expected wgpu:N with N the discrete GPU's index".into())),
+        },
         #[cfg(feature = "ndarray")]
         #[allow(deprecated)]
         "ndarray" => Ok(Device::ndarray()),

@@ -38,17 +38,29 @@ pub fn training_rows(examples: &[Example], features: &[WordFeatures], labels: &L
     let mut set = TrainSet { dim, ..TrainSet::default() };
     let mut misaligned = 0;
     for (e, f) in examples.iter().zip(features) {
-        let (tags, bad) = spans_to_tags_lossy(&e.spans, &f.units);
-        misaligned += bad.len();
-        for (i, tag) in tags.iter().enumerate() {
-            let id = labels.id(tag).ok_or_else(|| {
-                ModelError::Invalid(format!("type {:?} is not among the head's types {:?}", tag.label(), labels.types()))
-            })?;
+        let (ids, bad) = tag_ids(e, &f.units, labels)?;
+        misaligned += bad;
+        for (i, id) in ids.into_iter().enumerate() {
             set.tags.push(id);
             set.features.extend_from_slice(f.row(i));
         }
     }
     Ok((set, misaligned))
+}
+
+/// Tag ids of `example` over `units`, and the number of its spans that do not align with unit
+/// boundaries (tagged on the units they overlap).
+pub fn tag_ids(example: &Example, units: &[(usize, usize)], labels: &LabelSet) -> Result<(Vec<usize>, usize)> {
+    let (tags, bad) = spans_to_tags_lossy(&example.spans, units);
+    let ids = tags
+        .iter()
+        .map(|tag| {
+            labels.id(tag).ok_or_else(|| {
+                ModelError::Invalid(format!("type {:?} is not among the head's types {:?}", tag.label(), labels.types()))
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok((ids, bad.len()))
 }
 
 /// Tag probabilities `[units × tags]` of each text's features.

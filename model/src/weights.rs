@@ -144,24 +144,34 @@ fn apply_hf(encoder: &mut Encoder, tensors: Vec<PackTensor>, file: &str) -> Resu
     Ok(print)
 }
 
-/// Tensor whose values identify a checkpoint.
+/// Tensor whose values identify a checkpoint's bottom (see [`fingerprint`]).
 const FINGERPRINT_TENSOR: &str = "embeddings.word_embeddings.weight";
 
-/// A short identity of an encoder's weights: sha256 of the first 8,192 word-embedding values
-/// rounded to f16, so a checkpoint and its f16 conversion have the same fingerprint. Saved heads
-/// record it to refuse being applied to another encoder.
+/// A short identity of an encoder's weights: sha256 of the first 8,192 values of the word
+/// embeddings and of the top layer's output projection, rounded to f16 so that a checkpoint and
+/// its f16 conversion have the same fingerprint. The top layer is there because pre-training and
+/// `finetune --unfreeze` leave the embeddings frozen and always change it. Saved heads record
+/// the fingerprint to refuse being applied to another encoder.
 pub fn fingerprint(tensors: &[PackTensor], file: &str) -> Result<String> {
     use sha2::{Digest, Sha256};
-    let t = tensors
+    let top = tensors
         .iter()
-        .find(|t| t.name == FINGERPRINT_TENSOR)
-        .ok_or_else(|| ModelError::weights(file, format!("missing tensor `{}`", ours_to_hf(FINGERPRINT_TENSOR))))?;
-    let data = burn::store::bridge::to_data(t)
-        .map_err(|e| ModelError::weights(file, format!("cannot read `{}`: {e:?}", ours_to_hf(FINGERPRINT_TENSOR))))?
-        .convert_dtype(DType::F16);
-    let bytes = data.as_bytes();
-    let digest = Sha256::digest(&bytes[..bytes.len().min(8192 * 2)]);
-    Ok(digest.iter().take(12).map(|b| format!("{b:02x}")).collect())
+        .filter_map(|t| t.name.strip_prefix("layers.")?.strip_suffix(".output.weight")?.parse::<usize>().ok())
+        .max()
+        .map(|n| format!("layers.{n}.output.weight"));
+    let mut h = Sha256::new();
+    for name in std::iter::once(FINGERPRINT_TENSOR.to_string()).chain(top) {
+        let t = tensors
+            .iter()
+            .find(|t| t.name == name)
+            .ok_or_else(|| ModelError::weights(file, format!("missing tensor `{}`", ours_to_hf(&name))))?;
+        let data = burn::store::bridge::to_data(t)
+            .map_err(|e| ModelError::weights(file, format!("cannot read `{}`: {e:?}", ours_to_hf(&name))))?
+            .convert_dtype(DType::F16);
+        let bytes = data.as_bytes();
+        h.update(&bytes[..bytes.len().min(8192 * 2)]);
+    }
+    Ok(h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect())
 }
 
 /// Serialises `encoder` as a Hugging Face `model.safetensors` (f32): the table above read right

@@ -384,3 +384,32 @@ fn pretraining_runs_on_wgpu_like_on_the_cpu() {
     assert!(losses.iter().all(|l| l.is_finite()));
     assert!(late < 0.5 * early, "loss did not halve on wgpu: first {early}, last {late}: {losses:?}");
 }
+
+/// Data-parallel pre-training is the single-device step computed in pieces: with dropout off,
+/// two CPU replicas give the same losses and the same weights as one device (the gradients of
+/// the shards, moved to the main device and summed by Burn's accumulator, are the batch's).
+#[test]
+fn data_parallel_steps_equal_single_device_steps() {
+    let no_dropout = || {
+        let mut files = tiny_files();
+        let mut config: serde_json::Value = serde_json::from_slice(&files.config).unwrap();
+        config["hidden_dropout_prob"] = 0.0.into();
+        files.config = serde_json::to_vec(&config).unwrap();
+        files
+    };
+    // A batch of 5 sentences: shards of 3 and 2, with concepts that only one shard holds.
+    let config = || PretrainConfig::new().with_steps(6).with_batch_size(5).with_learning_rate(1e-3).with_frozen_layers(Some(1));
+    let mut single = Pretrainer::new(config(), no_dropout(), tiny_pool(), &cpu()).unwrap();
+    let mut parallel = Pretrainer::new(config(), no_dropout(), tiny_pool(), &cpu()).unwrap().with_replicas(&[cpu(), cpu()]);
+    assert_eq!(parallel.replicas(), 2);
+    for step in 0..6 {
+        let (a, b) = (block_on(single.step()).unwrap(), block_on(parallel.step()).unwrap());
+        assert_eq!((a.tokens, a.concepts), (b.tokens, b.concepts));
+        assert!((a.loss - b.loss).abs() <= 1e-5 * a.loss.abs().max(1.0), "step {step}: one device {}, two {}", a.loss, b.loss);
+    }
+    let rows = [vec![2u32, 40, 41, 42, 3]];
+    let enc = |t: &Pretrainer| hidden_states(&t.text_encoder(), t.encoder_config(), &rows);
+    let (ws, wp) = (enc(&single), enc(&parallel));
+    assert!(max_abs_diff(&ws, &wp).0 < 1e-4, "weights drifted apart: {:?}", max_abs_diff(&ws, &wp));
+    assert!(max_abs_diff(&ws, &enc(&Pretrainer::new(config(), no_dropout(), tiny_pool(), &cpu()).unwrap())).0 > 1e-3, "training moved nothing");
+}

@@ -73,20 +73,38 @@ impl Encoder {
     /// - every tensor of `input`: `[batch, seq]`
     /// - output: `layers + 1` hidden states of `[batch, seq, hidden]`
     pub fn forward(&self, input: EncoderInput) -> EncoderOutput {
-        let [batch, seq] = input.input_ids.dims();
-        let pad_mask = input
-            .attention_mask
-            .equal_elem(0)
-            .reshape([batch, 1, 1, seq])
-            .expand([batch, self.num_heads, seq, seq]);
-        let mut x = self.embeddings.forward(input.input_ids, input.position_ids, input.token_type_ids);
+        let pad_mask = self.pad_mask(input.attention_mask);
+        let x = self.embeddings.forward(input.input_ids, input.position_ids, input.token_type_ids);
         let mut hidden_states = Vec::with_capacity(self.layers.len() + 1);
         hidden_states.push(x.clone());
-        for layer in &self.layers {
-            x = layer.forward(x, pad_mask.clone());
-            hidden_states.push(x.clone());
-        }
+        hidden_states.extend(self.forward_layers(x, &pad_mask, 0..self.layers.len()));
         EncoderOutput { hidden_states }
+    }
+
+    /// The attention mask that [`Self::forward_layers`] takes: true where a key is padding.
+    ///
+    /// # Shapes
+    /// - `attention_mask`: `[batch, seq]`, 1 for real tokens
+    /// - output: `[batch, heads, seq, seq]`
+    pub fn pad_mask(&self, attention_mask: Tensor<2, Int>) -> Tensor<4, Bool> {
+        let [batch, seq] = attention_mask.dims();
+        attention_mask.equal_elem(0).reshape([batch, 1, 1, seq]).expand([batch, self.num_heads, seq, seq])
+    }
+
+    /// Runs layers `range` on `x`, the hidden state that enters layer `range.start`
+    /// (`hidden_states[range.start]` of [`Self::forward`]); returns each layer's output.
+    /// Lets a caller cache the output of frozen bottom layers and train only the top ones.
+    ///
+    /// # Shapes
+    /// - `x`: `[batch, seq, hidden]`; `pad_mask`: `[batch, heads, seq, seq]`
+    /// - output: `range.len()` tensors of `[batch, seq, hidden]`
+    pub fn forward_layers(&self, mut x: Tensor<3>, pad_mask: &Tensor<4, Bool>, range: std::ops::Range<usize>) -> Vec<Tensor<3>> {
+        let mut out = Vec::with_capacity(range.len());
+        for layer in &self.layers[range] {
+            x = layer.forward(x, pad_mask.clone());
+            out.push(x.clone());
+        }
+        out
     }
 
     /// Number of transformer layers.

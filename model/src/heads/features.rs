@@ -68,37 +68,42 @@ impl WordFeatures {
     }
 }
 
-/// Pools one embedded text into word features. Units with no sub-token (characters the
-/// tokenizer drops, such as a lone zero-width joiner) get a zero vector.
-pub fn pool_words(e: &TextEmbedding, units: &[(usize, usize)], pooling: Pooling) -> WordFeatures {
-    let dim = e.hidden * e.layers.len();
-    let mut values = vec![0.0f32; units.len() * dim];
+/// The tokens each word unit pools: indices into `offsets` (one per token, `None` for special
+/// tokens) of the unit's first sub-token, or of all its sub-tokens for [`Pooling::Mean`]. A unit
+/// with no sub-token (characters the tokenizer drops, such as a lone zero-width joiner) gets none.
+pub fn unit_tokens(offsets: &[Option<(usize, usize)>], units: &[(usize, usize)], pooling: Pooling) -> Vec<Vec<usize>> {
     // Content tokens with a non-empty range, in order.
-    let tokens: Vec<(usize, (usize, usize))> = e
-        .offsets
-        .iter()
-        .enumerate()
-        .filter_map(|(i, o)| o.filter(|(s, t)| s < t).map(|o| (i, o)))
-        .collect();
+    let tokens: Vec<(usize, (usize, usize))> =
+        offsets.iter().enumerate().filter_map(|(i, o)| o.filter(|(s, t)| s < t).map(|o| (i, o))).collect();
     let mut first = 0;
-    for (u, &(us, ue)) in units.iter().enumerate() {
+    let mut out = Vec::with_capacity(units.len());
+    for &(us, ue) in units {
         while first < tokens.len() && tokens[first].1 .1 <= us {
             first += 1;
         }
-        let members: Vec<usize> = tokens[first..]
+        let mut members: Vec<usize> = tokens[first..]
             .iter()
             .take_while(|(_, (ts, _))| *ts < ue)
             .filter(|(_, (ts, te))| *te > us && *ts < ue)
             .map(|(i, _)| *i)
             .collect();
-        let row = &mut values[u * dim..(u + 1) * dim];
-        let picked: &[usize] = match pooling {
-            Pooling::First => &members[..members.len().min(1)],
-            Pooling::Mean => &members,
-        };
+        if pooling == Pooling::First {
+            members.truncate(1);
+        }
+        out.push(members);
+    }
+    out
+}
+
+/// Pools one embedded text into word features. Units with no sub-token get a zero vector.
+pub fn pool_words(e: &TextEmbedding, units: &[(usize, usize)], pooling: Pooling) -> WordFeatures {
+    let dim = e.hidden * e.layers.len();
+    let mut values = vec![0.0f32; units.len() * dim];
+    for (u, picked) in unit_tokens(&e.offsets, units, pooling).iter().enumerate() {
         if picked.is_empty() {
             continue;
         }
+        let row = &mut values[u * dim..(u + 1) * dim];
         let scale = 1.0 / picked.len() as f32;
         for &t in picked {
             for (slot, chunk) in row.chunks_mut(e.hidden).enumerate() {

@@ -58,8 +58,19 @@ pub(crate) fn pad_masks(masks: Vec<Vec<f32>>, seq: usize) -> Vec<f32> {
 
 /// Builds the batch of `examples`; `max_length` counts special tokens.
 pub fn make_batch(examples: &[&Example], tok: &NerTokenizer, pad_id: u32, max_length: usize) -> Result<ConceptBatch> {
+    make_batch_over(examples, tok, pad_id, max_length, Vec::new())
+}
+
+/// [`make_batch`] scoring the sentences against `concepts` first, then any other concept of
+/// theirs (data-parallel shards of one batch all score the whole batch's concepts).
+pub fn make_batch_over(
+    examples: &[&Example],
+    tok: &NerTokenizer,
+    pad_id: u32,
+    max_length: usize,
+    mut concepts: Vec<String>,
+) -> Result<ConceptBatch> {
     let capacity = max_length.saturating_sub(tok.num_special()).max(1);
-    let mut concepts: Vec<String> = Vec::new();
     let mut rows = Vec::with_capacity(examples.len());
     let mut masks = Vec::with_capacity(examples.len());
     // (row, position in the row, concept index) of every positive.

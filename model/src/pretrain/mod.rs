@@ -8,6 +8,7 @@
 //! | sentences → token ids, concept targets, concept names | [`batch`] |
 //! | two towers, logits, masked BCE | [`model`] |
 //! | AdamW, schedule, clipping, freezing, one step at a time | [`trainer`] |
+//! | data-parallel steps over several devices (native) | [`parallel`] |
 //! | checkpoints, metrics, resume, Hugging Face output (native) | [`checkpoint`], [`run`] |
 //! | zero-shot tagging from type names with the kept concept tower | [`zeroshot`] |
 //!
@@ -18,6 +19,8 @@ pub mod checkpoint;
 pub mod error;
 pub mod model;
 pub mod nuner_csv;
+#[cfg(not(target_family = "wasm"))]
+pub mod parallel;
 pub mod pool;
 #[cfg(not(target_family = "wasm"))]
 pub mod run;

@@ -112,6 +112,8 @@ pub struct Pretrainer {
     data: Vec<Example>,
     step: usize,
     device: Device,
+    /// Devices of a data-parallel step (see [`super::parallel`]); empty for one device.
+    replicas: Vec<Device>,
     identity: serde_json::Value,
 }
 
@@ -183,6 +185,7 @@ impl Pretrainer {
             data,
             step: 0,
             device: ad,
+            replicas: Vec::new(),
             identity,
             config,
         })
@@ -203,23 +206,56 @@ impl Pretrainer {
         &self.encoder_config
     }
 
+    /// Data-parallel steps over `devices` (more than one; the model stays on the device given to
+    /// [`Self::new`], where the optimiser steps). See [`super::parallel`].
+    #[cfg(not(target_family = "wasm"))]
+    pub fn with_replicas(mut self, devices: &[Device]) -> Self {
+        self.replicas = if devices.len() > 1 { devices.iter().map(|d| d.clone().autodiff()).collect() } else { Vec::new() };
+        self
+    }
+
+    /// Number of devices a step runs on.
+    pub fn replicas(&self) -> usize {
+        self.replicas.len().max(1)
+    }
+
     /// One optimisation step on the next batch.
     pub async fn step(&mut self) -> Result<StepReport, PretrainError> {
         let pos = self.plan.position(self.step);
         let examples: Vec<&Example> = self.plan.indices(pos).into_iter().map(|i| &self.data[i]).collect();
-        let pad = self.encoder_config.pad_token_id as u32;
-        let batch = make_batch(&examples, &self.tokenizer, pad, self.config.max_length)?;
         // Dropout masks are a function of (seed, step): a resumed run draws the same ones.
-        self.device.seed(self.config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(self.step as u64));
-        let input = ConceptInput::new(&batch, &self.encoder_config, &self.device);
-        let loss = self.model.loss(input, self.config.pos_weight);
-        let value = read_f32(loss.clone().detach()).await?[0];
-        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        let seed = self.config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(self.step as u64);
+        let (value, grads, tokens, concepts) = if self.replicas.len() > 1 {
+            #[cfg(not(target_family = "wasm"))]
+            {
+                let (whole, shards) = super::parallel::shard_batch(&examples, self, self.replicas.len())?;
+                let (loss, grads) = super::parallel::replicated_grads(
+                    &self.model,
+                    &shards,
+                    &self.replicas,
+                    &self.device,
+                    &self.encoder_config,
+                    self.config.pos_weight,
+                    seed,
+                )?;
+                (loss, grads, whole.tokens, whole.concepts.len())
+            }
+            #[cfg(target_family = "wasm")]
+            unreachable!("replicas are native only")
+        } else {
+            let pad = self.encoder_config.pad_token_id as u32;
+            let batch = make_batch(&examples, &self.tokenizer, pad, self.config.max_length)?;
+            self.device.seed(seed);
+            let input = ConceptInput::new(&batch, &self.encoder_config, &self.device);
+            let loss = self.model.loss(input, self.config.pos_weight);
+            let value = read_f32(loss.clone().detach()).await?[0];
+            (value, GradientsParams::from_grads(loss.backward(), &self.model), batch.tokens, batch.concepts.len())
+        };
         let lr = self.scheduler.step();
         let base = lr.base();
         self.model = self.optim.step(lr, self.model.clone(), grads);
         self.step += 1;
-        Ok(StepReport { step: self.step, loss: value, lr: base, tokens: batch.tokens, concepts: batch.concepts.len() })
+        Ok(StepReport { step: self.step, loss: value, lr: base, tokens, concepts })
     }
 
     /// Everything needed to continue later.

@@ -169,7 +169,7 @@ pub async fn train_head(
 }
 
 /// `‖W‖²` over the weight matrices (not the biases).
-fn penalty(head: &Head) -> Tensor<1> {
+pub(crate) fn penalty(head: &Head) -> Tensor<1> {
     let sq = |t: Tensor<2>| t.square().sum();
     match head {
         Head::Linear(l) => sq(l.weight.val()),

@@ -5,7 +5,7 @@ use nuner::data::Example;
 use nuner::embed::block_on;
 use nuner::heads::{FeatureConfig, HeadKind, LabelSet, Pooling, SavedHead, WordFeatures};
 use nuner::pipeline::training_rows;
-use nuner::train::{sample_k_shot, sample_k_to_2k, train_head, HeadTrainingConfig};
+use nuner::train::{sample_k_shot, sample_k_to_2k, train_head, tune_top_layers, HeadTrainingConfig, TuneConfig};
 use nuner::Pretrained;
 use serde_json::json;
 use std::ops::ControlFlow;
@@ -15,11 +15,13 @@ use std::time::Instant;
 use crate::dataset::DataArgs;
 use crate::progress::{bar, spinner};
 
-/// Train a NER head on frozen encoder features (the paper's few-shot protocol).
+/// Train a NER head on frozen encoder features (the paper's few-shot protocol), optionally
+/// fine-tuning the top encoder layers with it.
 ///
 /// Examples:
 ///   nuner finetune --model public/model --train conll2003/eng.train --k 16 --seed 0 --out per.head.json
 ///   nuner finetune --model DIR --train labels.jsonl --head mlp --epochs 30 --out my.head.json
+///   nuner finetune --model DIR --train labels.jsonl --unfreeze 2 --out-model tuned/ --out tuned.head.json
 #[derive(clap::Args)]
 pub struct Args {
     /// Encoder directory.
@@ -41,6 +43,8 @@ pub struct Args {
     pub sampling: String,
     #[command(flatten)]
     pub train_args: TrainArgs,
+    #[command(flatten)]
+    pub tune: TuneArgs,
     /// Where to write the head (JSON).
     #[arg(long)]
     pub out: PathBuf,
@@ -73,6 +77,43 @@ pub struct TrainArgs {
     /// Sub-token pooling: first or mean.
     #[arg(long, default_value = "first", value_parser = ["first", "mean"])]
     pub pooling: String,
+}
+
+/// Fine-tuning the top encoder layers (beyond the paper's frozen protocol).
+#[derive(clap::Args, Clone)]
+pub struct TuneArgs {
+    /// After training the head on frozen features, fine-tune it together with the top N encoder
+    /// layers (autodiff; meant for a GPU, slow on a CPU). Needs --out-model.
+    #[arg(long, default_value_t = 0)]
+    pub unfreeze: usize,
+    /// Where to write the fine-tuned encoder (Hugging Face layout); the head refers to it.
+    #[arg(long)]
+    pub out_model: Option<PathBuf>,
+    /// Fine-tuning steps, one batch of --tune-batch texts each.
+    #[arg(long, default_value_t = 300)]
+    pub tune_steps: usize,
+    /// Texts per fine-tuning batch.
+    #[arg(long, default_value_t = 16)]
+    pub tune_batch: usize,
+    /// Peak learning rate of the encoder layers.
+    #[arg(long, default_value_t = 5e-5)]
+    pub encoder_lr: f64,
+    /// Peak learning rate of the head while fine-tuning.
+    #[arg(long, default_value_t = 1e-3)]
+    pub head_lr: f64,
+}
+
+impl TuneArgs {
+    pub fn config(&self, train: &TrainArgs, seed: u64) -> TuneConfig {
+        TuneConfig::new(self.unfreeze)
+            .with_steps(self.tune_steps)
+            .with_batch_size(self.tune_batch)
+            .with_encoder_lr(self.encoder_lr)
+            .with_head_lr(self.head_lr)
+            .with_l2(train.l2)
+            .with_o_weight(train.o_weight)
+            .with_seed(seed)
+    }
 }
 
 impl TrainArgs {
@@ -143,6 +184,17 @@ pub fn fit(
 }
 
 pub fn run(args: Args, device: &str) -> Result<()> {
+    if args.tune.unfreeze > 0 && args.tune.out_model.is_none() {
+        bail!("--unfreeze changes the encoder: give --out-model DIR for the fine-tuned encoder");
+    }
+    if let Some(out) = args.tune.out_model.as_ref().filter(|_| args.tune.unfreeze > 0) {
+        // Never overwrite the encoder being tuned, nor a converted model (its model.bpk would
+        // shadow the new weights).
+        let same = out.canonicalize().ok().is_some_and(|o| args.model.canonicalize().ok() == Some(o));
+        if same || out.join("model.bpk").exists() {
+            bail!("--out-model {} holds a model already: choose a new directory", out.display());
+        }
+    }
     let device = nuner::device::select_device(device)?;
     let pb = spinner("loading model");
     let model = Pretrained::from_dir(&args.model, &device)?;
@@ -168,14 +220,41 @@ pub fn run(args: Args, device: &str) -> Result<()> {
         "train": data.name, "k": args.k, "seed": args.seed, "sampling": args.sampling,
         "sentences": subset.len(), "segmentation": data.segmentation,
     });
-    let (saved, losses) = fit(&model, &device, &subset, &features, &labels, &feature_config, &config, summary, true)?;
+    let (mut saved, mut losses) = fit(&model, &device, &subset, &features, &labels, &feature_config, &config, summary, true)?;
+    if let Some(out_model) = args.tune.out_model.as_ref().filter(|_| args.tune.unfreeze > 0) {
+        let tune = args.tune.config(&args.train_args, args.seed);
+        let units = nuner::pipeline::units_of(&subset, data.segmentation);
+        let pb = bar(tune.steps as u64, "fine-tuning");
+        let head = saved.to_head(&device);
+        let (encoder, head, report) = block_on(tune_top_layers(&tune, &model, &subset, &units, &feature_config, &labels, head, &device, &mut |p| {
+            pb.set_position(p.epoch as u64);
+            pb.set_message(format!("fine-tuning {} layers (loss {:.4})", tune.layers, p.loss));
+            ControlFlow::Continue(())
+        }))?;
+        pb.finish_and_clear();
+        let tokenizer = std::fs::read(args.model.join("tokenizer.json")).with_context(|| format!("{}/tokenizer.json", args.model.display()))?;
+        write_model(out_model, &encoder, &model, &tokenizer)?;
+        // Reload what was written: the head names the encoder by the fingerprint of its files.
+        let tuned = Pretrained::from_dir(out_model, &device)?;
+        let mut training = saved.training.clone();
+        training["unfreeze"] = json!(tune.layers);
+        training["tune"] = serde_json::to_value(&tune)?;
+        training["tune_final_loss"] = json!(report.losses.last());
+        training["base_model"] = json!(model.name);
+        saved = block_on(SavedHead::capture(&head, &tuned, feature_config.clone(), labels.clone(), training))?;
+        losses = report.losses;
+    }
     let tmp = args.out.with_extension("partial");
     std::fs::write(&tmp, saved.to_json_bytes()).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, &args.out).with_context(|| format!("writing {}", args.out.display()))?;
     let mentions = subset.iter().map(|e| e.spans.len()).sum::<usize>();
     eprintln!(
-        "trained a {} head on {} sentences ({} mentions, {} types) in {:.1} s; final loss {:.4}; saved {}",
+        "trained a {} head{} on {} sentences ({} mentions, {} types) in {:.1} s; final loss {:.4}; saved {}",
         args.train_args.head,
+        match args.tune.unfreeze {
+            0 => String::new(),
+            n => format!(" and the top {n} encoder layers ({})", args.tune.out_model.as_ref().expect("checked").display()),
+        },
         subset.len(),
         mentions,
         labels.types().len(),
@@ -183,5 +262,22 @@ pub fn run(args: Args, device: &str) -> Result<()> {
         losses.last().copied().unwrap_or(f32::NAN),
         args.out.display()
     );
+    Ok(())
+}
+
+/// Writes a fine-tuned encoder in Hugging Face layout, each file written then renamed.
+fn write_model(dir: &std::path::Path, encoder: &nuner::Encoder, base: &Pretrained, tokenizer: &[u8]) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let files = [
+        ("config.json", base.config.to_json_bytes()),
+        ("model.safetensors", nuner::weights::save_hf_safetensors(encoder)?),
+        ("tokenizer.json", tokenizer.to_vec()),
+    ];
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        let tmp = path.with_extension("partial");
+        std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+    }
     Ok(())
 }

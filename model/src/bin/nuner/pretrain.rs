@@ -47,6 +47,9 @@ struct RunFile {
     checkpoint_every: Option<usize>,
     /// cpu (= flex) or wgpu; default: the global --device.
     device: Option<String>,
+    /// Data-parallel over these devices, e.g. ["wgpu:0", "wgpu:1"]: each step's batch is split
+    /// between them and the optimiser steps on the first (instead of `device`).
+    devices: Option<Vec<String>>,
 }
 
 impl RunFile {
@@ -74,7 +77,14 @@ pub fn run(args: Args, device: &str) -> Result<()> {
     let text = std::fs::read_to_string(&args.config).with_context(|| format!("reading {}", args.config.display()))?;
     let file: RunFile = toml::from_str(&text).with_context(|| format!("{}", args.config.display()))?;
     let base = args.config.parent().unwrap_or(Path::new("."));
-    let device = nuner::device::select_device(file.device.as_deref().unwrap_or(device))?;
+    let names = match &file.devices {
+        Some(list) if file.device.is_some() => bail!("{}: give `device` or `devices`, not both ({list:?})", args.config.display()),
+        Some(list) if list.is_empty() => bail!("{}: `devices` is empty", args.config.display()),
+        Some(list) => list.clone(),
+        None => vec![file.device.clone().unwrap_or_else(|| device.to_string())],
+    };
+    let devices = names.iter().map(|n| nuner::device::select_device(n)).collect::<Result<Vec<_>, _>>()?;
+    let device = devices[0].clone();
     if file.data.is_empty() {
         bail!("{}: `data` lists no file", args.config.display());
     }
@@ -91,11 +101,11 @@ pub fn run(args: Args, device: &str) -> Result<()> {
     let tokenizer_json = files.tokenizer.clone();
     let config = file.config();
     let n = data.len();
-    let mut trainer = Pretrainer::new(config, files, data, &device)?;
+    let mut trainer = Pretrainer::new(config, files, data, &device)?.with_replicas(&devices);
     pb.finish_and_clear();
     let out = resolve(base, &file.out);
     let total = trainer.config().steps as u64;
-    eprintln!("pre-training on {n} sentences, {total} steps -> {}", out.display());
+    eprintln!("pre-training on {n} sentences, {total} steps, {} -> {}", names.join(" + "), out.display());
     let bar = bar(total, "starting");
     let mut resumed_shown = false;
     let start = run_pretraining(&mut trainer, &out, file.checkpoint_every.unwrap_or(500), &tokenizer_json, &mut |r, tps| {
