@@ -4,7 +4,9 @@ use gloo_worker::{Spawnable, WorkerBridge};
 use leptos::prelude::*;
 use nuner::data::Example;
 
-use crate::protocol::{BenchResult, Embedded, HeadInfo, ModelInfo, Predicted, Request, Response, TrainOptions};
+use std::sync::Arc;
+
+use crate::protocol::{BenchResult, Embedded, HeadInfo, ModelInfo, Predicted, Request, Response, TrainOptions, TunedLayers};
 use crate::worker::ModelWorker;
 
 /// Model state as the UI sees it.
@@ -58,6 +60,8 @@ pub struct Bridge {
     pub predicted: ReadSignal<Option<Predicted>>,
     /// Latest benchmark.
     pub benched: ReadSignal<Option<BenchResult>>,
+    /// Top layers fine-tuned in this session (sent before the head they belong to).
+    pub tuned: ReadSignal<Option<Arc<TunedLayers>>>,
     /// Latest error from a request.
     pub error: ReadSignal<Option<String>>,
     set_error: WriteSignal<Option<String>>,
@@ -74,6 +78,7 @@ impl Bridge {
         let (head, set_head) = signal(None::<HeadInfo>);
         let (predicted, set_predicted) = signal(None::<Predicted>);
         let (benched, set_benched) = signal(None::<BenchResult>);
+        let (tuned, set_tuned) = signal(None::<Arc<TunedLayers>>);
         let (error, set_error) = signal(None::<String>);
         let worker = ModelWorker::spawner()
             .callback(move |r| match r {
@@ -95,6 +100,7 @@ impl Bridge {
                 }
                 Response::Predicted(p) => set_predicted.set(Some(p)),
                 Response::Benched(b) => set_benched.set(Some(b)),
+                Response::Tuned(t) => set_tuned.set(Some(Arc::new(t))),
                 Response::Error(msg) => {
                     if matches!(status.get_untracked(), ModelStatus::Loading { .. }) {
                         set_status.set(ModelStatus::Failed(msg));
@@ -115,6 +121,7 @@ impl Bridge {
             head,
             predicted,
             benched,
+            tuned,
             error,
             set_error,
             set_training,
@@ -153,6 +160,11 @@ impl Bridge {
     /// Uses a saved head.
     pub fn set_head(&self, json: String) {
         self.send(Request::SetHead { json });
+    }
+
+    /// Puts back top layers tuned in an earlier session, then uses `head`.
+    pub fn restore_tuned(&self, layers: Vec<u8>, head: Option<String>) {
+        self.send(Request::RestoreTuned { layers, head });
     }
 
     /// Predicts entities; returns the request id to match in [`Self::predicted`].

@@ -37,6 +37,10 @@ pub struct AppCtx {
     pub tab: RwSignal<Tab>,
     /// The trained head's JSON, as stored.
     pub head_json: RwSignal<Option<String>>,
+    /// Encoder layers fine-tuned here, as stored (the head belongs to them).
+    pub tuned: RwSignal<Option<std::sync::Arc<crate::protocol::TunedLayers>>>,
+    /// True when `tuned` changed since it was last written.
+    pub tuned_dirty: RwSignal<bool>,
     /// Last storage problem, if any.
     pub storage_error: RwSignal<Option<String>>,
     /// True once the stored state has been read (saving starts only then).
@@ -53,6 +57,8 @@ impl AppCtx {
             doc: RwSignal::new(None),
             tab: RwSignal::new(Tab::Annotate),
             head_json: RwSignal::new(None),
+            tuned: RwSignal::new(None),
+            tuned_dirty: RwSignal::new(false),
             storage_error: RwSignal::new(None),
             restored: RwSignal::new(false),
         }
@@ -95,9 +101,15 @@ impl AppCtx {
         }
         let ws = self.ws.get_untracked();
         let head = self.head_json.get_untracked();
-        let err = self.storage_error;
+        // The tuned layers (megabytes) are written only when they changed, with their head.
+        let tuned = if self.tuned_dirty.get_untracked() { self.tuned.get_untracked() } else { None };
+        let (err, dirty) = (self.storage_error, self.tuned_dirty);
         spawn_local(async move {
-            err.set(store::save(&ws, head.as_deref()).await.err());
+            let result = store::save(&ws, head.as_deref(), tuned.as_deref()).await;
+            if result.is_ok() && tuned.is_some() {
+                dirty.set(false);
+            }
+            err.set(result.err());
         });
     }
 }

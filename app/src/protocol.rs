@@ -98,6 +98,15 @@ pub enum Request {
         /// The texts.
         texts: Vec<String>,
     },
+    /// Put back the top layers fine-tuned in an earlier session (bytes from [`Response::Tuned`]),
+    /// then use `head` when given (it belongs to the tuned encoder).
+    RestoreTuned {
+        /// Burnpack of the tuned top layers.
+        #[serde(with = "serde_bytes")]
+        layers: Vec<u8>,
+        /// The head trained with them.
+        head: Option<String>,
+    },
     /// Time the encoder and the head in this browser (figures for docs/BENCHMARKS.md).
     Bench {
         /// Sequences per batch.
@@ -120,11 +129,22 @@ pub struct TrainOptions {
     pub learning_rate: f64,
     /// Seed.
     pub seed: u64,
+    /// After the head, fine-tune it together with the encoder's top N layers (autodiff; 0 = the
+    /// paper's frozen protocol).
+    #[serde(default)]
+    pub unfreeze: usize,
+    /// Fine-tuning steps (batches of 16 texts) when `unfreeze > 0`.
+    #[serde(default = "default_tune_steps")]
+    pub tune_steps: usize,
+}
+
+fn default_tune_steps() -> usize {
+    100
 }
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        Self { head: "linear".into(), epochs: 300, learning_rate: 0.2, seed: 0 }
+        Self { head: "linear".into(), epochs: 300, learning_rate: 0.2, seed: 0, unfreeze: 0, tune_steps: default_tune_steps() }
     }
 }
 
@@ -159,6 +179,9 @@ pub enum Response {
     HeadReady(HeadInfo),
     /// Result of [`Request::Predict`].
     Predicted(Predicted),
+    /// The encoder's top layers were fine-tuned: keep these bytes to restore them later
+    /// ([`Request::RestoreTuned`]). Sent before the head they belong to.
+    Tuned(TunedLayers),
     /// Result of [`Request::Bench`].
     Benched(BenchResult),
     /// Something failed; the message is for people.
@@ -180,6 +203,21 @@ pub struct ModelInfo {
     pub seconds: f64,
     /// Weights fingerprint (saved heads must match it).
     pub fingerprint: String,
+    /// Top layers fine-tuned in this browser (0 = the encoder as loaded).
+    #[serde(default)]
+    pub tuned_layers: usize,
+}
+
+/// Fine-tuned top layers, as the browser stores them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TunedLayers {
+    /// Fingerprint of the encoder they were tuned from (they only fit that one).
+    pub base_fingerprint: String,
+    /// How many top layers.
+    pub layers: usize,
+    /// Burnpack bytes (`nuner::tuned`).
+    #[serde(with = "serde_bytes")]
+    pub bytes: Vec<u8>,
 }
 
 /// A head the worker now uses.

@@ -1,5 +1,6 @@
-//! Persistence in IndexedDB: the workspace and the trained head survive reloads and browser
-//! restarts. Both are written in one transaction, so a failed write leaves the previous state.
+//! Persistence in IndexedDB: the workspace, the trained head and encoder layers fine-tuned
+//! here survive reloads and browser restarts. They are written in one transaction, so a failed
+//! write leaves the previous state.
 
 use idb::{Database, DatabaseEvent, Factory, ObjectStoreParams, TransactionMode};
 use wasm_bindgen::JsValue;
@@ -10,6 +11,19 @@ const DB: &str = "nuner";
 const STORE: &str = "state";
 const WORKSPACE: &str = "workspace";
 const HEAD: &str = "head";
+const TUNED: &str = "tuned";
+
+use crate::protocol::TunedLayers;
+
+/// What was stored.
+pub struct Stored {
+    /// The workspace.
+    pub workspace: Option<Workspace>,
+    /// The head (JSON).
+    pub head: Option<String>,
+    /// Fine-tuned encoder layers.
+    pub tuned: Option<TunedLayers>,
+}
 
 fn err(e: impl std::fmt::Display) -> String {
     format!("browser storage: {e}")
@@ -26,22 +40,30 @@ async fn open() -> Result<Database, String> {
     request.await.map_err(err)
 }
 
-/// What was stored: the workspace and the head (JSON), when present.
-pub async fn load() -> Result<(Option<Workspace>, Option<String>), String> {
+/// What was stored.
+pub async fn load() -> Result<Stored, String> {
     let db = open().await?;
     let tx = db.transaction(&[STORE], TransactionMode::ReadOnly).map_err(err)?;
     let store = tx.object_store(STORE).map_err(err)?;
     let ws: Option<JsValue> = store.get(JsValue::from_str(WORKSPACE)).map_err(err)?.await.map_err(err)?;
     let head: Option<JsValue> = store.get(JsValue::from_str(HEAD)).map_err(err)?.await.map_err(err)?;
+    let tuned: Option<JsValue> = store.get(JsValue::from_str(TUNED)).map_err(err)?.await.map_err(err)?;
+    let tuned = match tuned {
+        Some(v) => {
+            let bytes = js_sys::Uint8Array::new(&v).to_vec();
+            Some(rmp_serde::from_slice(&bytes).map_err(|e| err(format!("stored tuned layers unreadable: {e}")))?)
+        }
+        None => None,
+    };
     let ws = match ws.and_then(|v| v.as_string()) {
         Some(json) => Some(serde_json::from_str(&json).map_err(|e| err(format!("stored workspace unreadable: {e}")))?),
         None => None,
     };
-    Ok((ws, head.and_then(|v| v.as_string())))
+    Ok(Stored { workspace: ws, head: head.and_then(|v| v.as_string()), tuned })
 }
 
-/// Stores the workspace (and the head, when given) in one transaction.
-pub async fn save(ws: &Workspace, head: Option<&str>) -> Result<(), String> {
+/// Stores the workspace (and the head and tuned layers, when given) in one transaction.
+pub async fn save(ws: &Workspace, head: Option<&str>, tuned: Option<&TunedLayers>) -> Result<(), String> {
     let db = open().await?;
     let tx = db.transaction(&[STORE], TransactionMode::ReadWrite).map_err(err)?;
     let store = tx.object_store(STORE).map_err(err)?;
@@ -49,6 +71,11 @@ pub async fn save(ws: &Workspace, head: Option<&str>) -> Result<(), String> {
     store.put(&JsValue::from_str(&json), Some(&JsValue::from_str(WORKSPACE))).map_err(err)?.await.map_err(err)?;
     if let Some(h) = head {
         store.put(&JsValue::from_str(h), Some(&JsValue::from_str(HEAD))).map_err(err)?.await.map_err(err)?;
+    }
+    if let Some(t) = tuned {
+        let bytes = rmp_serde::to_vec_named(t).map_err(err)?;
+        let value = js_sys::Uint8Array::from(bytes.as_slice());
+        store.put(&value, Some(&JsValue::from_str(TUNED))).map_err(err)?.await.map_err(err)?;
     }
     tx.commit().map_err(err)?.await.map_err(err)?;
     Ok(())

@@ -22,6 +22,7 @@ pub mod pipeline;
 pub mod pretrain;
 pub mod pretrained;
 pub mod tokenize;
+pub mod tuned;
 pub mod train;
 pub mod weights;
 

@@ -31,7 +31,7 @@ use burn::store::{
     ModuleAdapter, ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter, SafetensorsStore,
 };
 use burn::store::burn_pack::Tensor as PackTensor;
-use burn::tensor::DType;
+use burn::tensor::{DType, TensorData};
 use regex::Regex;
 use std::sync::OnceLock;
 
@@ -118,7 +118,7 @@ pub fn load_hf_pytorch(encoder: &mut Encoder, path: &std::path::Path) -> Result<
     apply_hf(encoder, tensors, &file)
 }
 
-fn read_all<S: ModuleStore>(store: &mut S, file: &str) -> Result<Vec<PackTensor>> {
+pub(crate) fn read_all<S: ModuleStore>(store: &mut S, file: &str) -> Result<Vec<PackTensor>> {
     let all = store
         .get_all_tensors()
         .map_err(|e| ModelError::weights(file, format!("cannot read tensors: {e}")))?;
@@ -146,32 +146,68 @@ fn apply_hf(encoder: &mut Encoder, tensors: Vec<PackTensor>, file: &str) -> Resu
 
 /// Tensor whose values identify a checkpoint's bottom (see [`fingerprint`]).
 const FINGERPRINT_TENSOR: &str = "embeddings.word_embeddings.weight";
+/// Values of the word embeddings that enter the fingerprint.
+const FINGERPRINT_VALUES: usize = 8192;
 
-/// A short identity of an encoder's weights: sha256 of the first 8,192 values of the word
-/// embeddings and of the top layer's output projection, rounded to f16 so that a checkpoint and
-/// its f16 conversion have the same fingerprint. The top layer is there because pre-training and
-/// `finetune --unfreeze` leave the embeddings frozen and always change it. Saved heads record
-/// the fingerprint to refuse being applied to another encoder.
-pub fn fingerprint(tensors: &[PackTensor], file: &str) -> Result<String> {
+/// f16 bytes of `values`, as the fingerprint hashes them.
+fn f16_bytes(values: Vec<f32>) -> Vec<u8> {
+    let n = values.len();
+    TensorData::new(values, [n]).convert_dtype(DType::F16).as_bytes().to_vec()
+}
+
+/// Hashes the fingerprint's parts: word embeddings, top layer's output LayerNorm scale and shift.
+fn fingerprint_of(parts: [Vec<u8>; 3]) -> String {
     use sha2::{Digest, Sha256};
-    let top = tensors
-        .iter()
-        .filter_map(|t| t.name.strip_prefix("layers.")?.strip_suffix(".output.weight")?.parse::<usize>().ok())
-        .max()
-        .map(|n| format!("layers.{n}.output.weight"));
     let mut h = Sha256::new();
-    for name in std::iter::once(FINGERPRINT_TENSOR.to_string()).chain(top) {
+    for p in parts {
+        h.update(&p);
+    }
+    h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
+
+/// A short identity of an encoder's weights: sha256 of the first 8,192 word-embedding values and
+/// of the top layer's output LayerNorm (scale and shift), rounded to f16 so that a checkpoint and
+/// its f16 conversion have the same fingerprint. These tensors have the same layout in Hugging
+/// Face files and in ours. The top layer is there because pre-training and `finetune --unfreeze`
+/// leave the embeddings frozen and always move it. Saved heads record the fingerprint to refuse
+/// being applied to another encoder. `tensors` carry our names (LayerNorm parameters named
+/// `weight`/`bias` before the adapter, `gamma`/`beta` in our files).
+pub fn fingerprint(tensors: &[PackTensor], file: &str) -> Result<String> {
+    let read = |names: &[String]| -> Result<Vec<f32>> {
         let t = tensors
             .iter()
-            .find(|t| t.name == name)
-            .ok_or_else(|| ModelError::weights(file, format!("missing tensor `{}`", ours_to_hf(&name))))?;
+            .find(|t| names.contains(&t.name))
+            .ok_or_else(|| ModelError::weights(file, format!("missing tensor `{}`", ours_to_hf(&names[0]))))?;
         let data = burn::store::bridge::to_data(t)
-            .map_err(|e| ModelError::weights(file, format!("cannot read `{}`: {e:?}", ours_to_hf(&name))))?
-            .convert_dtype(DType::F16);
-        let bytes = data.as_bytes();
-        h.update(&bytes[..bytes.len().min(8192 * 2)]);
-    }
-    Ok(h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect())
+            .map_err(|e| ModelError::weights(file, format!("cannot read `{}`: {e:?}", ours_to_hf(&names[0]))))?
+            .convert_dtype(DType::F32);
+        data.try_into_vec::<f32>().map_err(|e| ModelError::weights(file, format!("cannot read `{}`: {e:?}", ours_to_hf(&names[0]))))
+    };
+    let top = tensors
+        .iter()
+        .filter_map(|t| t.name.strip_prefix("layers.")?.split_once(".output_norm.")?.0.parse::<usize>().ok())
+        .max()
+        .ok_or_else(|| ModelError::weights(file, "no transformer layer (`encoder.layer.N.output.LayerNorm`)"))?;
+    let norm = |a: &str, b: &str| [format!("layers.{top}.output_norm.{a}"), format!("layers.{top}.output_norm.{b}")];
+    let mut embeddings = read(&[FINGERPRINT_TENSOR.to_string()])?;
+    embeddings.truncate(FINGERPRINT_VALUES);
+    Ok(fingerprint_of([f16_bytes(embeddings), f16_bytes(read(&norm("weight", "gamma"))?), f16_bytes(read(&norm("bias", "beta"))?)]))
+}
+
+/// [`fingerprint`] of an encoder in memory (after fine-tuning in the browser, say); reads back
+/// asynchronously, as WebGPU requires.
+pub async fn encoder_fingerprint(encoder: &Encoder) -> Result<String> {
+    let [vocab, hidden] = encoder.embeddings.word_embeddings.weight.dims();
+    let rows = FINGERPRINT_VALUES.div_ceil(hidden).min(vocab);
+    let mut embeddings = crate::embed::read_f32(encoder.embeddings.word_embeddings.weight.val().slice([0..rows, 0..hidden])).await?;
+    embeddings.truncate(FINGERPRINT_VALUES);
+    let top = encoder.layers.last().ok_or_else(|| ModelError::Invalid("an encoder without layers".into()))?;
+    let gamma = crate::embed::read_f32(top.output_norm.gamma.val()).await?;
+    let beta = match &top.output_norm.beta {
+        Some(b) => crate::embed::read_f32(b.val()).await?,
+        None => vec![0.0; gamma.len()],
+    };
+    Ok(fingerprint_of([f16_bytes(embeddings), f16_bytes(gamma), f16_bytes(beta)]))
 }
 
 /// Serialises `encoder` as a Hugging Face `model.safetensors` (f32): the table above read right
@@ -214,7 +250,7 @@ pub fn load_burnpack(encoder: &mut Encoder, bytes: Vec<u8>, file: &str) -> Resul
     Ok(print)
 }
 
-fn check(result: ApplyResult, file: &str, name: impl Fn(&str) -> String) -> Result<()> {
+pub(crate) fn check(result: ApplyResult, file: &str, name: impl Fn(&str) -> String) -> Result<()> {
     let mut problems = Vec::new();
     for e in &result.errors {
         problems.push(match e {

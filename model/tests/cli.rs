@@ -70,6 +70,12 @@ fn converted_directory_embeds_like_the_original() {
         let (x, y) = (matrix(&a["last_hidden_state"]).concat(), matrix(&b["last_hidden_state"]).concat());
         let (d, _) = max_abs_diff(&x, &y);
         assert!(d <= tol, "f16={f16}: max diff {d}");
+        // One identity for the original, its conversions and the encoder in memory (heads
+        // trained in the browser on model.bpk work with the Hugging Face directory natively).
+        let (original, converted) = (load(&fixture("tiny-roberta"), &cpu()), load(&out, &cpu()));
+        assert_eq!(original.fingerprint, converted.fingerprint, "f16={f16}");
+        let in_memory = nuner::embed::block_on(nuner::weights::encoder_fingerprint(&original.encoder)).unwrap();
+        assert_eq!(in_memory, original.fingerprint);
     }
 }
 

@@ -163,3 +163,35 @@ fn finetune_unfreeze_writes_a_model_the_head_belongs_to() {
     let out = nuner(&["eval", "--model", &s(&m), "--head", &s(&head), "--test", &s(&train), "--no-cache"]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("fingerprint"));
 }
+
+/// The browser keeps only the tuned top layers: saved (with asynchronous readback) and put back
+/// on the base encoder, they give the tuned encoder's outputs and fingerprint exactly.
+#[test]
+fn tuned_top_layers_round_trip_onto_the_base_encoder() {
+    let model = tiny_without_dropout();
+    let examples = examples();
+    let labels = LabelSet::new(examples.iter().flat_map(|e| e.spans.iter().map(|s| s.label.clone())));
+    let units = units_of(&examples, Segmentation::Unicode);
+    let features = FeatureConfig::nuner(4);
+    let head = HeadConfig::new(HeadKind::Linear, features.dim(32), labels.num_tags()).init(&cpu());
+    let config = TuneConfig::new(2).with_steps(20).with_encoder_lr(3e-3);
+    let (tuned, _, _) =
+        block_on(tune_top_layers(&config, &model, &examples, &units, &features, &labels, head, &cpu(), &mut |_| ControlFlow::Continue(())))
+            .unwrap();
+    let bytes = block_on(nuner::tuned::save_top_layers(&tuned, 2)).unwrap();
+    let mut restored = model.encoder.clone();
+    assert_eq!(nuner::tuned::load_top_layers(&mut restored, bytes.clone(), "tuned.bpk").unwrap(), 2);
+    let text = &examples[3].text;
+    assert_eq!(hidden(&restored, &model, text, 4), hidden(&tuned, &model, text, 4));
+    let print = |e: &nuner::Encoder| block_on(nuner::weights::encoder_fingerprint(e)).unwrap();
+    assert_eq!(print(&restored), print(&tuned));
+    assert_ne!(print(&restored), model.fingerprint);
+
+    let err = nuner::tuned::load_top_layers(&mut model.encoder.clone(), bytes[..bytes.len() / 2].to_vec(), "tuned.bpk").unwrap_err();
+    assert!(err.to_string().contains("tuned.bpk"), "{err}");
+    let all = block_on(nuner::tuned::save_top_layers(&tuned, 4)).unwrap();
+    let mut smaller = model.encoder.clone();
+    smaller.layers.truncate(3);
+    let err = nuner::tuned::load_top_layers(&mut smaller, all, "tuned.bpk").unwrap_err();
+    assert!(err.to_string().contains("holds 4 layers"), "{err}");
+}

@@ -4,7 +4,7 @@ import { serve } from './server.mjs';
 import { launch } from './browser.mjs';
 import { resolve } from 'node:path';
 
-const files = (process.env.NUNER_E2E ?? './inspector.test.mjs,./app.test.mjs').split(',');
+const files = (process.env.NUNER_E2E ?? './inspector.test.mjs,./app.test.mjs,./tune.test.mjs').split(',');
 const root = resolve(process.env.DIST ?? 'dist');
 const server = await serve(root);
 const url = `http://127.0.0.1:${server.address().port}/`;

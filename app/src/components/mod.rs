@@ -49,13 +49,15 @@ async fn fetch_text(url: &str) -> Result<String, String> {
 fn bootstrap(ctx: AppCtx) {
     spawn_local(async move {
         let stored = store::load().await;
-        let (ws, head) = match stored {
-            Ok(s) => s,
+        let (ws, head, tuned) = match stored {
+            Ok(s) => (s.workspace, s.head, s.tuned),
             Err(e) => {
                 ctx.storage_error.set(Some(e));
-                (None, None)
+                (None, None, None)
             }
         };
+        let tuned = tuned.map(std::sync::Arc::new);
+        ctx.tuned.set(tuned.clone());
         let first_visit = ws.is_none() && query_param("demo").as_deref() != Some("0");
         let ws = match ws {
             Some(ws) => ws,
@@ -80,10 +82,14 @@ fn bootstrap(ctx: AppCtx) {
         ctx.save();
         // When the model is ready: restore the head, or train on the demo on a first visit.
         Effect::new(move |done: Option<bool>| {
-            if done == Some(true) || !matches!(ctx.bridge.status.get(), ModelStatus::Ready(_)) {
-                return done.unwrap_or(false);
+            let ModelStatus::Ready(info) = ctx.bridge.status.get() else { return done.unwrap_or(false) };
+            if done == Some(true) {
+                return true;
             }
-            if let Some(json) = ctx.head_json.get_untracked() {
+            // Layers fine-tuned in an earlier visit go back on the encoder they were tuned from.
+            if let Some(t) = tuned.as_ref().filter(|t| t.base_fingerprint == info.fingerprint && info.tuned_layers == 0) {
+                ctx.bridge.restore_tuned(t.bytes.clone(), ctx.head_json.get_untracked());
+            } else if let Some(json) = ctx.head_json.get_untracked() {
                 ctx.bridge.set_head(json);
             } else if first_visit {
                 let ws = ctx.ws.get_untracked();
@@ -106,10 +112,19 @@ pub fn App() -> impl IntoView {
     provide_context(bridge);
     provide_context(ctx);
     bootstrap(ctx);
-    // Keep the stored head in step with the worker's.
+    // Keep the stored head (and the tuned layers it belongs to) in step with the worker's.
     Effect::new(move |_| {
         if let Some(h) = ctx.bridge.head.get() {
-            if ctx.head_json.get_untracked().as_deref() != Some(h.json.as_str()) {
+            let tuned = ctx.bridge.tuned.get_untracked();
+            let new_tuned = tuned.is_some() && !ctx.tuned.with_untracked(|t| match (t, &tuned) {
+                (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b),
+                _ => false,
+            });
+            if new_tuned {
+                ctx.tuned.set(tuned);
+                ctx.tuned_dirty.set(true);
+            }
+            if new_tuned || ctx.head_json.get_untracked().as_deref() != Some(h.json.as_str()) {
                 ctx.head_json.set(Some(h.json));
                 ctx.save();
             }

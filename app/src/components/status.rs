@@ -21,6 +21,11 @@ pub fn StatusBar() -> impl IntoView {
                 "Model "<code>{info.name.clone()}</code>" ("{info.layers}" layers, hidden "{info.hidden}") on "
                 <strong id="backend" data-backend=info.backend.clone()>{info.backend.clone()}</strong>
                 {format!(", loaded in {:.1} s", info.seconds)}
+                {(info.tuned_layers > 0).then(|| view! {
+                    <span id="tuned-status" data-layers=info.tuned_layers.to_string()>
+                        {format!(" · top {} layer{} fine-tuned here", info.tuned_layers, if info.tuned_layers == 1 { "" } else { "s" })}
+                    </span>
+                })}
                 {move || bridge.head.get().map(|h| view! {
                     <span id="head-status" data-types=h.types.join(",")>{format!(" · head: {}", h.types.join(", "))}</span>
                 })}

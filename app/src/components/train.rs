@@ -27,6 +27,8 @@ pub fn TrainPanel() -> impl IntoView {
     let ctx = expect_context::<AppCtx>();
     let (head, set_head) = signal("linear".to_string());
     let (epochs, set_epochs) = signal(300usize);
+    let (unfreeze, set_unfreeze) = signal(0usize);
+    let (tune_steps, set_tune_steps) = signal(100usize);
     let (message, set_message) = signal(None::<String>);
     let running = move || matches!(ctx.bridge.training.get(), TrainStatus::Running { .. });
     let train = move |_| {
@@ -39,7 +41,15 @@ pub fn TrainPanel() -> impl IntoView {
         set_message.set(None);
         let types = ws.types.iter().map(|t| t.name.clone()).collect();
         let lr = if head.get_untracked() == "mlp" { 1e-3 } else { 0.2 };
-        ctx.bridge.train(examples, types, TrainOptions { head: head.get_untracked(), epochs: epochs.get_untracked(), learning_rate: lr, seed: 0 });
+        let options = TrainOptions {
+            head: head.get_untracked(),
+            epochs: epochs.get_untracked(),
+            learning_rate: lr,
+            seed: 0,
+            unfreeze: unfreeze.get_untracked(),
+            tune_steps: tune_steps.get_untracked(),
+        };
+        ctx.bridge.train(examples, types, options);
     };
     let export_head = move |_| {
         if let Some(json) = ctx.head_json.get_untracked() {
@@ -73,6 +83,20 @@ pub fn TrainPanel() -> impl IntoView {
             </label>
             <label>" Epochs "<input id="epochs" type="number" min="1" max="5000" prop:value=move || epochs.get().to_string()
                 on:change=move |ev| set_epochs.set(event_target_value(&ev).parse().unwrap_or(300))/></label>
+            <details class="advanced">
+                <summary>"Advanced: fine-tune the encoder too"</summary>
+                <p>"After the head, train it together with the encoder's top layers (beyond the paper's frozen protocol). "
+                   "Meant for WebGPU; slow on the CPU. The tuned layers replace the encoder's for this browser and are kept with the head."</p>
+                <label>"Encoder layers "
+                    <select id="unfreeze" on:change=move |ev| set_unfreeze.set(event_target_value(&ev).parse().unwrap_or(0))>
+                        <option value="0" selected>"none (frozen)"</option>
+                        <option value="1">"top 1"</option>
+                        <option value="2">"top 2"</option>
+                    </select>
+                </label>
+                <label>" Steps "<input id="tune-steps" type="number" min="1" max="5000" prop:value=move || tune_steps.get().to_string()
+                    on:change=move |ev| set_tune_steps.set(event_target_value(&ev).parse().unwrap_or(100))/></label>
+            </details>
             <button id="train" on:click=train disabled=running>"Train"</button>
             <button id="cancel" on:click=move |_| ctx.bridge.cancel() disabled=move || !running()>"Cancel"</button>
             {move || message.get().map(|m| view! { <p class="message">{m}</p> })}

@@ -10,7 +10,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::{now_ms, Loaded, Reply, State};
-use crate::protocol::{ModelInfo, Response};
+use crate::protocol::Response;
 
 /// WebGPU when asked for (or `auto`) and the browser offers an adapter; else the CPU backend.
 async fn pick_device(backend: &str) -> (Device, String) {
@@ -63,19 +63,15 @@ async fn install(
     let (device, label) = pick_device(backend).await;
     let files = ModelFiles { config, tokenizer, weights: Weights::Burnpack(weights), name: name.clone() };
     let model = Pretrained::from_files(files, &device).map_err(|e| e.to_string())?;
-    let info = ModelInfo {
-        name,
-        backend: label.clone(),
-        layers: model.config.num_hidden_layers,
-        hidden: model.config.hidden_size,
-        seconds: (now_ms() - start) / 1e3,
-        fingerprint: model.fingerprint.clone(),
-    };
+    let _ = name;
+    let base_fingerprint = model.fingerprint.clone();
+    let loaded = Loaded { model, device, backend: label, base_fingerprint, tuned_layers: 0, seconds: (now_ms() - start) / 1e3 };
+    let info = loaded.info();
     {
         let mut s = state.borrow_mut();
         s.features.clear();
         s.head = None;
-        s.loaded = Some(Rc::new(Loaded { model, device, backend: label }));
+        s.loaded = Some(Rc::new(loaded));
     }
     reply(Response::Ready(info));
     Ok(())

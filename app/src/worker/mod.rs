@@ -7,6 +7,7 @@
 
 mod load;
 mod tasks;
+mod tune;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -28,6 +29,27 @@ pub struct Loaded {
     pub device: Device,
     /// Label of the device for people.
     pub backend: String,
+    /// Fingerprint of the encoder as loaded (before any fine-tuning here).
+    pub base_fingerprint: String,
+    /// Top layers fine-tuned in this browser (0 = as loaded).
+    pub tuned_layers: usize,
+    /// Seconds the load took.
+    pub seconds: f64,
+}
+
+impl Loaded {
+    /// What the UI shows about it.
+    pub fn info(&self) -> crate::protocol::ModelInfo {
+        crate::protocol::ModelInfo {
+            name: self.model.name.clone(),
+            backend: self.backend.clone(),
+            layers: self.model.config.num_hidden_layers,
+            hidden: self.model.config.hidden_size,
+            seconds: self.seconds,
+            fingerprint: self.model.fingerprint.clone(),
+            tuned_layers: self.tuned_layers,
+        }
+    }
 }
 
 /// Everything the worker keeps between requests.
@@ -83,6 +105,7 @@ impl Worker for ModelWorker {
                 }
                 Request::SetHead { json } => tasks::set_head(&state, &json, &reply),
                 Request::Predict { id, texts } => tasks::predict(&state, id, texts, &reply).await,
+                Request::RestoreTuned { layers, head } => tune::restore(&state, layers, head, &reply).await,
                 Request::Bench { batch, seq, iters } => tasks::bench(&state, batch, seq, iters, &reply).await,
                 Request::Cancel => Ok(()),
             };

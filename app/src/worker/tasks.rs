@@ -106,15 +106,28 @@ pub async fn train(
     })
     .await
     .map_err(|e| e.to_string())?;
-    let summary = serde_json::json!({"sentences": examples.len(), "rows": rows.len(), "epochs": options.epochs, "where": "browser"});
+    let mut summary = serde_json::json!({"sentences": examples.len(), "rows": rows.len(), "epochs": options.epochs, "where": "browser"});
+    let (head, mut losses, mut cancelled) = (head, report.losses, report.cancelled);
+    let head = if options.unfreeze > 0 && !cancelled {
+        let (tuned, r) = super::tune::tune(state, &examples, &labels, head, &options, cancel, reply).await?;
+        summary["unfreeze"] = options.unfreeze.into();
+        summary["tune_steps"] = options.tune_steps.into();
+        losses.extend(r.losses);
+        cancelled = r.cancelled;
+        tuned
+    } else {
+        head
+    };
+    // The encoder the head reads (fine-tuning replaces it).
+    let l = loaded(state)?;
     let feature_config = FeatureConfig::nuner(l.model.config.num_hidden_layers);
     let saved = SavedHead::capture(&head, &l.model, feature_config, labels.clone(), summary).await.map_err(|e| e.to_string())?;
     let info = HeadInfo {
         json: String::from_utf8(saved.to_json_bytes()).expect("JSON is UTF-8"),
         types: labels.types().to_vec(),
-        losses: report.losses,
+        losses,
         seconds: (now_ms() - start) / 1e3,
-        cancelled: report.cancelled,
+        cancelled,
     };
     state.borrow_mut().head = Some(Rc::new((head, saved)));
     reply(Response::HeadReady(info));

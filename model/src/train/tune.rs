@@ -49,8 +49,8 @@ pub struct TuneConfig {
     /// Peak learning rate of the encoder layers. Default 5e-5.
     #[config(default = 5e-5)]
     pub encoder_lr: f64,
-    /// Peak learning rate of the head. Default 1e-3.
-    #[config(default = 1e-3)]
+    /// Peak learning rate of the head (it starts from the trained probe). Default 1e-4.
+    #[config(default = 1e-4)]
     pub head_lr: f64,
     /// AdamW decoupled weight decay of the encoder layers. Default 0.01.
     #[config(default = 0.01)]

@@ -99,7 +99,7 @@ pub struct TuneArgs {
     #[arg(long, default_value_t = 5e-5)]
     pub encoder_lr: f64,
     /// Peak learning rate of the head while fine-tuning.
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = 1e-4)]
     pub head_lr: f64,
 }
 

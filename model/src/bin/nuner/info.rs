@@ -30,6 +30,7 @@ pub fn run(args: Args, device: &str) -> Result<()> {
         "special_prefix": tok.prefix().iter().map(|p| &p.1).collect::<Vec<_>>(),
         "special_suffix": tok.suffix().iter().map(|p| &p.1).collect::<Vec<_>>(),
         "parameters": burn::module::Module::num_params(&model.encoder),
+        "fingerprint": model.fingerprint,
         "device": format!("{device:?}"),
     });
     println!("{}", serde_json::to_string_pretty(&json)?);
