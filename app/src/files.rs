@@ -51,7 +51,15 @@ pub fn export_conll(examples: &[Example]) -> Result<String, String> {
 
 /// Offers `contents` as a download named `name`.
 pub fn download(name: &str, contents: &str, mime: &str) -> Result<(), String> {
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(contents));
+    download_parts(name, js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(contents)), mime)
+}
+
+/// Offers `bytes` as a file download named `name`.
+pub fn download_bytes(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
+    download_parts(name, js_sys::Array::of1(&js_sys::Uint8Array::from(bytes)), mime)
+}
+
+fn download_parts(name: &str, parts: js_sys::Array, mime: &str) -> Result<(), String> {
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(|e| format!("{e:?}"))?;

@@ -187,6 +187,16 @@ fn tuned_top_layers_round_trip_onto_the_base_encoder() {
     assert_eq!(print(&restored), print(&tuned));
     assert_ne!(print(&restored), model.fingerprint);
 
+    // `nuner convert BASE OUT --tuned FILE` makes the encoder the browser's head belongs to.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("tuned.bpk");
+    std::fs::write(&file, &bytes).unwrap();
+    let out = tmp.path().join("converted");
+    let s = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    let o = nuner(&["convert", &s(&fixture("tiny-bert")), &s(&out), "--tuned", &s(&file)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(load(&out, &cpu()).fingerprint, print(&tuned));
+
     let err = nuner::tuned::load_top_layers(&mut model.encoder.clone(), bytes[..bytes.len() / 2].to_vec(), "tuned.bpk").unwrap_err();
     assert!(err.to_string().contains("tuned.bpk"), "{err}");
     let all = block_on(nuner::tuned::save_top_layers(&tuned, 4)).unwrap();

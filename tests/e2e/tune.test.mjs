@@ -1,7 +1,20 @@
 // The advanced training option: fine-tuning the encoder's top layer with the head in the
 // browser on WebGPU, and keeping the result across a reload (IndexedDB).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { highlight, ready, tab } from './ui.mjs';
+
+const TARGET = process.env.CARGO_TARGET_DIR ?? 'target';
+
+async function download(page, button, dir) {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+  const path = join(dir, dl.suggestedFilename());
+  await dl.saveAs(path);
+  return path;
+}
 
 const TEXT = 'Ana Souza moved from Porto to Helsinki to work for Baltic Freight.';
 const STEPS = Number(process.env.NUNER_E2E_TUNE_STEPS ?? 10);
@@ -33,6 +46,18 @@ export const tests = [
       const score = (spans) => spans.map((s) => s.score).reduce((a, b) => a + b, 0);
       assert.ok(Math.abs(score(tuned) - score(frozen)) > 1e-4 || tuned.length !== frozen.length,
         `predictions identical to the frozen encoder's: ${JSON.stringify(frozen)}`);
+
+      // Kept for the CLI: the exported layers on the base encoder make the model the head belongs to,
+      // and `nuner predict` finds the same entities.
+      await tab(page, 'train');
+      const dir = mkdtempSync(join(tmpdir(), 'nuner-tuned-'));
+      const layers = await download(page, '#export-tuned', dir);
+      const head = await download(page, '#export-head', dir);
+      const nuner = `${TARGET}/release/nuner`;
+      execFileSync(nuner, ['convert', 'public/model', join(dir, 'model'), '--tuned', layers], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const native = JSON.parse(execFileSync(nuner, ['predict', '--model', join(dir, 'model'), '--head', head], { input: TEXT + '\n' }).toString());
+      assert.deepEqual(native.spans.map(({ start, end, label }) => ({ start, end, label })),
+        tuned.map(({ start, end, label }) => ({ start, end, label })), 'native predictions with the exported layers and head');
 
       // A reload puts the tuned layer back on the encoder and the head on top: same predictions.
       await ready(page, url, '?backend=webgpu');

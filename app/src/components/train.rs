@@ -58,6 +58,15 @@ pub fn TrainPanel() -> impl IntoView {
             }
         }
     };
+    let export_tuned = move |_| {
+        let result = ctx.tuned.with_untracked(|t| match t {
+            Some(t) => files::download_bytes("nuner.tuned-layers.bpk", &t.bytes, "application/octet-stream"),
+            None => Ok(()),
+        });
+        if let Err(e) = result {
+            set_message.set(Some(e));
+        }
+    };
     let import_head = move |ev: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = ev.target().expect("target").unchecked_into();
         let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
@@ -120,6 +129,9 @@ pub fn TrainPanel() -> impl IntoView {
             <div class="row">
                 <button id="export-head" on:click=export_head disabled=move || ctx.head_json.get().is_none()>"Export head"</button>
                 <label class="file">"Import head "<input id="import-head" type="file" accept=".json" on:change=import_head/></label>
+                <button id="export-tuned" on:click=export_tuned disabled=move || ctx.tuned.with(Option::is_none)
+                    title="The encoder layers fine-tuned here; nuner convert BASE OUT --tuned FILE makes the encoder the head belongs to">
+                    "Export tuned layers"</button>
             </div>
         </section>
     }

@@ -10,7 +10,9 @@ use crate::progress::spinner;
 /// Convert a Hugging Face checkpoint directory into our form: config.json, model.bpk,
 /// tokenizer.json.
 ///
-/// Example: nuner convert ~/models/all-MiniLM-L6-v2 public/model --f16
+/// Examples:
+///   nuner convert ~/models/all-MiniLM-L6-v2 public/model --f16
+///   nuner convert public/model tuned/ --tuned nuner.tuned-layers.bpk   (layers fine-tuned in the browser)
 #[derive(clap::Args)]
 pub struct Args {
     /// Hugging Face checkpoint directory (config.json, model.safetensors or pytorch_model.bin,
@@ -21,6 +23,10 @@ pub struct Args {
     /// Store weights as f16: half the download, computed in f32 after loading.
     #[arg(long)]
     f16: bool,
+    /// Top layers fine-tuned in the browser ("Export tuned layers") to put on the encoder; the
+    /// output is then the encoder the browser's head belongs to.
+    #[arg(long)]
+    tuned: Option<PathBuf>,
 }
 
 pub fn run(args: Args, device: &str) -> Result<()> {
@@ -28,7 +34,13 @@ pub fn run(args: Args, device: &str) -> Result<()> {
     let pb = spinner(format!("loading {}", args.hf_dir.display()));
     let files = ModelFiles::from_dir(&args.hf_dir)?;
     let tokenizer = files.tokenizer.clone();
-    let model = Pretrained::from_files(files, &device)?;
+    let mut model = Pretrained::from_files(files, &device)?;
+    if let Some(path) = &args.tuned {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let n = nuner::tuned::load_top_layers(&mut model.encoder, bytes, &path.display().to_string())?;
+        model.fingerprint = nuner::embed::block_on(nuner::weights::encoder_fingerprint(&model.encoder))?;
+        eprintln!("top {n} layers from {} (fingerprint {})", path.display(), model.fingerprint);
+    }
     pb.set_message("serialising");
     let outputs = model.to_converted(tokenizer, args.f16)?;
     std::fs::create_dir_all(&args.out_dir).with_context(|| format!("creating {}", args.out_dir.display()))?;
