@@ -81,6 +81,15 @@ fn tiny_files() -> ModelFiles {
     ModelFiles::from_dir(&fixture("tiny-bert")).unwrap()
 }
 
+/// The tiny BERT with dropout off (`hidden_dropout_prob` 0), for runs compared step by step.
+fn no_dropout() -> ModelFiles {
+    let mut files = tiny_files();
+    let mut config: serde_json::Value = serde_json::from_slice(&files.config).unwrap();
+    config["hidden_dropout_prob"] = 0.0.into();
+    files.config = serde_json::to_vec(&config).unwrap();
+    files
+}
+
 #[test]
 fn loss_decreases_on_a_tiny_pool() {
     let config = PretrainConfig::new().with_steps(30).with_batch_size(4).with_learning_rate(1e-3).with_frozen_layers(Some(1));
@@ -363,13 +372,6 @@ fn zero_shot_from_type_names_through_the_cli() {
 #[cfg(feature = "wgpu")]
 #[test]
 fn pretraining_runs_on_wgpu_like_on_the_cpu() {
-    let no_dropout = || {
-        let mut files = tiny_files();
-        let mut config: serde_json::Value = serde_json::from_slice(&files.config).unwrap();
-        config["hidden_dropout_prob"] = 0.0.into();
-        files.config = serde_json::to_vec(&config).unwrap();
-        files
-    };
     let gpu = nuner::device::select_device("wgpu").expect("a wgpu adapter (CI installs Mesa's lavapipe)");
     let config = || PretrainConfig::new().with_steps(30).with_batch_size(4).with_learning_rate(1e-3).with_frozen_layers(Some(1));
     let mut on_cpu = Pretrainer::new(config(), no_dropout(), tiny_pool(), &cpu()).unwrap();
@@ -390,13 +392,6 @@ fn pretraining_runs_on_wgpu_like_on_the_cpu() {
 /// the shards, moved to the main device and summed by Burn's accumulator, are the batch's).
 #[test]
 fn data_parallel_steps_equal_single_device_steps() {
-    let no_dropout = || {
-        let mut files = tiny_files();
-        let mut config: serde_json::Value = serde_json::from_slice(&files.config).unwrap();
-        config["hidden_dropout_prob"] = 0.0.into();
-        files.config = serde_json::to_vec(&config).unwrap();
-        files
-    };
     // A batch of 5 sentences: shards of 3 and 2, with concepts that only one shard holds.
     let config = || PretrainConfig::new().with_steps(6).with_batch_size(5).with_learning_rate(1e-3).with_frozen_layers(Some(1));
     let mut single = Pretrainer::new(config(), no_dropout(), tiny_pool(), &cpu()).unwrap();
