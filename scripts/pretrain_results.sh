@@ -6,13 +6,8 @@
 # and the pre-trained encoder, and scores zero-shot tagging from type names.
 # Needs ../shared/data and the set-up (scripts/setup.sh).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-DATA=${NUNER_SHARED_DIR:-../shared}/data
-[ -d "$DATA" ] || { echo "no datasets at $DATA" >&2; exit 1; }
-./scripts/setup.sh
-cargo build --release --quiet
-NUNER="${CARGO_TARGET_DIR:-target}/release/nuner"
-BASE=.cache/models/all-MiniLM-L6-v2
+source "$(dirname "$0")/results_env.sh"
+BASE=$MODEL
 RUN=.cache/runs/pretrain-minilm
 HELD_OUT=wnut17,crossner_ai,crossner_literature,crossner_music,crossner_politics,crossner_science
 OUT=docs/results

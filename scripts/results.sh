@@ -4,13 +4,7 @@
 # a reference linear probe (scikit-learn logistic regression + seqeval) on the same features and
 # samples. About 20 minutes on 2 cores. Needs ../shared/data and the set-up (scripts/setup.sh).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-DATA=${NUNER_SHARED_DIR:-../shared}/data
-[ -d "$DATA" ] || { echo "no datasets at $DATA" >&2; exit 1; }
-./scripts/setup.sh
-cargo build --release --quiet
-NUNER="${CARGO_TARGET_DIR:-target}/release/nuner"
-MODEL=.cache/models/all-MiniLM-L6-v2
+source "$(dirname "$0")/results_env.sh"
 EXPORT=.cache/export/minilm
 rm -rf "$EXPORT"
 "$NUNER" experiment --model "$MODEL" --data-dir "$DATA" --out docs/results/fewshot-minilm.json --export "$EXPORT"

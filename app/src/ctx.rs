@@ -43,7 +43,7 @@ pub struct AppCtx {
     pub tuned_dirty: RwSignal<bool>,
     /// Last storage problem, if any.
     pub storage_error: RwSignal<Option<String>>,
-    /// True once the stored state has been read (saving starts only then).
+    /// True once the stored state has been read and was readable (saving starts only then).
     pub restored: RwSignal<bool>,
 }
 

@@ -23,6 +23,8 @@ pub struct Stored {
     pub head: Option<String>,
     /// Fine-tuned encoder layers.
     pub tuned: Option<TunedLayers>,
+    /// Stored tuned layers that could not be read (left as they are; the rest still loads).
+    pub problem: Option<String>,
 }
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -48,18 +50,16 @@ pub async fn load() -> Result<Stored, String> {
     let ws: Option<JsValue> = store.get(JsValue::from_str(WORKSPACE)).map_err(err)?.await.map_err(err)?;
     let head: Option<JsValue> = store.get(JsValue::from_str(HEAD)).map_err(err)?.await.map_err(err)?;
     let tuned: Option<JsValue> = store.get(JsValue::from_str(TUNED)).map_err(err)?.await.map_err(err)?;
-    let tuned = match tuned {
-        Some(v) => {
-            let bytes = js_sys::Uint8Array::new(&v).to_vec();
-            Some(rmp_serde::from_slice(&bytes).map_err(|e| err(format!("stored tuned layers unreadable: {e}")))?)
-        }
-        None => None,
+    let (tuned, problem) = match tuned.map(|v| rmp_serde::from_slice(&js_sys::Uint8Array::new(&v).to_vec())) {
+        Some(Ok(t)) => (Some(t), None),
+        Some(Err(e)) => (None, Some(err(format!("stored tuned layers unreadable: {e}")))),
+        None => (None, None),
     };
     let ws = match ws.and_then(|v| v.as_string()) {
         Some(json) => Some(serde_json::from_str(&json).map_err(|e| err(format!("stored workspace unreadable: {e}")))?),
         None => None,
     };
-    Ok(Stored { workspace: ws, head: head.and_then(|v| v.as_string()), tuned })
+    Ok(Stored { workspace: ws, head: head.and_then(|v| v.as_string()), tuned, problem })
 }
 
 /// Stores the workspace (and the head and tuned layers, when given) in one transaction.

@@ -111,13 +111,7 @@ pub async fn embed_texts(
         let windows = window.plan(t.len());
         let count = windows.len();
         for (k, w) in windows.into_iter().enumerate() {
-            let ids = tok
-                .prefix()
-                .iter()
-                .map(|p| p.0)
-                .chain(t.ids[w.span.clone()].iter().copied())
-                .chain(tok.suffix().iter().map(|s| s.0))
-                .collect();
+            let ids = tok.wrap(&t.ids[w.span.clone()]);
             jobs.push(Job { text: i, window: w, first: k == 0, last: k + 1 == count, ids });
         }
     }

@@ -17,18 +17,9 @@ fn ok(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Sentences written for this test: people and cities.
-const TRAIN: &str = r#"{"text": "Maria Lopez moved to Madrid last year.", "spans": [{"start": 0, "end": 11, "label": "person"}, {"start": 21, "end": 27, "label": "city"}]}
-{"text": "John Smith lives in Boston.", "spans": [{"start": 0, "end": 10, "label": "person"}, {"start": 20, "end": 26, "label": "city"}]}
-{"text": "In Paris, Anna Schmidt opened a bakery.", "spans": [{"start": 3, "end": 8, "label": "city"}, {"start": 10, "end": 22, "label": "person"}]}
-{"text": "Kenji Tanaka flew from Tokyo to Berlin.", "spans": [{"start": 0, "end": 12, "label": "person"}, {"start": 23, "end": 28, "label": "city"}, {"start": 32, "end": 38, "label": "city"}]}
-{"text": "The weather was mild all week.", "spans": []}
-{"text": "Olga Petrova visited Rome and Vienna.", "spans": [{"start": 0, "end": 12, "label": "person"}, {"start": 21, "end": 25, "label": "city"}, {"start": 30, "end": 36, "label": "city"}]}
-"#;
-
 fn train_head(dir: &Path) -> std::path::PathBuf {
     let train = dir.join("train.jsonl");
-    std::fs::write(&train, TRAIN).unwrap();
+    std::fs::write(&train, PEOPLE_AND_CITIES).unwrap();
     let head = dir.join("people.head.json");
     let m = minilm_dir();
     ok(&["finetune", "--model", m.to_str().unwrap(), "--train", train.to_str().unwrap(), "--no-cache", "--out", head.to_str().unwrap()]);

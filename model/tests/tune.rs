@@ -12,23 +12,14 @@ use nuner::embed::{block_on, read_f32};
 use nuner::heads::{FeatureConfig, Head, HeadConfig, HeadKind, LabelSet, Pooling};
 use nuner::pipeline::{features_of, training_rows, units_of};
 use nuner::tokenize::words::Segmentation;
-use nuner::train::{tune_top_layers, TuneConfig};
+use nuner::train::{tune_top_layers, TrainReport, TuneConfig};
 use nuner::{ModelFiles, Pretrained, TokenBatch};
 use serde_json::Value;
 use std::ops::ControlFlow;
 use std::process::{Command, Output};
 
-/// Sentences written for this test; multi-piece words so that pooling matters.
-const TRAIN: &str = r#"{"text": "Maria Lopez moved to Madrid last year.", "spans": [{"start": 0, "end": 11, "label": "person"}, {"start": 21, "end": 27, "label": "city"}]}
-{"text": "John Smith lives in Boston.", "spans": [{"start": 0, "end": 10, "label": "person"}, {"start": 20, "end": 26, "label": "city"}]}
-{"text": "In Paris, Anna Schmidt opened a bakery.", "spans": [{"start": 3, "end": 8, "label": "city"}, {"start": 10, "end": 22, "label": "person"}]}
-{"text": "Kenji Tanaka flew from Tokyo to Berlin.", "spans": [{"start": 0, "end": 12, "label": "person"}, {"start": 23, "end": 28, "label": "city"}, {"start": 32, "end": 38, "label": "city"}]}
-{"text": "The weather was mild all week.", "spans": []}
-{"text": "Olga Petrova visited Rome and Vienna.", "spans": [{"start": 0, "end": 12, "label": "person"}, {"start": 21, "end": 25, "label": "city"}, {"start": 30, "end": 36, "label": "city"}]}
-"#;
-
 fn examples() -> Vec<Example> {
-    TRAIN.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    PEOPLE_AND_CITIES.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
 /// The tiny BERT (4 layers) with dropout off, so a training forward equals an inference one.
@@ -38,6 +29,34 @@ fn tiny_without_dropout() -> Pretrained {
     config["hidden_dropout_prob"] = 0.0.into();
     files.config = serde_json::to_vec(&config).unwrap();
     Pretrained::from_files(files, &cpu()).unwrap()
+}
+
+/// The tiny model, the examples, their types and word units.
+struct Setup {
+    model: Pretrained,
+    examples: Vec<Example>,
+    labels: LabelSet,
+    units: Vec<Vec<(usize, usize)>>,
+}
+
+fn setup() -> Setup {
+    let examples = examples();
+    let labels = LabelSet::new(examples.iter().flat_map(|e| e.spans.iter().map(|s| s.label.clone())));
+    let units = units_of(&examples, Segmentation::Unicode);
+    Setup { model: tiny_without_dropout(), examples, labels, units }
+}
+
+impl Setup {
+    /// A fresh linear head over `features`.
+    fn head(&self, features: &FeatureConfig) -> Head {
+        HeadConfig::new(HeadKind::Linear, features.dim(32), self.labels.num_tags()).init(&cpu())
+    }
+
+    /// [`tune_top_layers`] on the examples, to the end.
+    fn tune(&self, config: &TuneConfig, features: &FeatureConfig, head: Head) -> nuner::Result<(nuner::Encoder, Head, TrainReport)> {
+        let Setup { model, examples, labels, units } = self;
+        block_on(tune_top_layers(config, model, examples, units, features, labels, head, &cpu(), &mut |_| ControlFlow::Continue(())))
+    }
 }
 
 /// Cross-entropy + L2 of `head` on the frozen protocol's features (the reference the training
@@ -66,57 +85,44 @@ fn hidden(encoder: &nuner::Encoder, model: &Pretrained, text: &str, index: usize
 
 #[test]
 fn the_training_path_reproduces_frozen_features_then_trains_only_the_top() {
-    let model = tiny_without_dropout();
-    let examples = examples();
-    let labels = LabelSet::new(examples.iter().flat_map(|e| e.spans.iter().map(|s| s.label.clone())));
-    let units = units_of(&examples, Segmentation::Unicode);
+    let setup = setup();
+    let Setup { model, examples, labels, .. } = &setup;
     for (unfreeze, pooling) in [(1, Pooling::First), (3, Pooling::Mean)] {
         // Layers [4, 2]: with one layer trained, layer 2 comes from the cache; with three, from
         // the trained part.
         let features = FeatureConfig { pooling, ..FeatureConfig::nuner(4) };
-        let head = HeadConfig::new(HeadKind::Linear, features.dim(32), labels.num_tags()).init(&cpu());
-        let reference = frozen_loss(&model, &examples, &features, &labels, &head);
+        let head = setup.head(&features);
+        let reference = frozen_loss(model, examples, &features, labels, &head);
         // Two batches of 4 and 2 texts; the first report is the first batch's loss, before any
         // update, so look at a one-batch run for the exact comparison.
         let config = TuneConfig::new(unfreeze).with_steps(1).with_batch_size(8).with_report_every(1);
-        let (_, _, report) =
-            block_on(tune_top_layers(&config, &model, &examples, &units, &features, &labels, head.clone(), &cpu(), &mut |_| ControlFlow::Continue(())))
-                .unwrap();
+        let (_, _, report) = setup.tune(&config, &features, head.clone()).unwrap();
         let first = report.losses[0];
         assert!((first - reference).abs() < 1e-5 * reference.max(1.0), "unfreeze {unfreeze}: training loss {first}, frozen features give {reference}");
 
         let config = TuneConfig::new(unfreeze).with_steps(120).with_batch_size(4).with_encoder_lr(3e-3).with_head_lr(3e-2).with_report_every(1);
-        let (encoder, tuned_head, report) =
-            block_on(tune_top_layers(&config, &model, &examples, &units, &features, &labels, head, &cpu(), &mut |_| ControlFlow::Continue(())))
-                .unwrap();
+        let (encoder, tuned_head, report) = setup.tune(&config, &features, head).unwrap();
         let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
         let (early, late) = (mean(&report.losses[..10]), mean(&report.losses[110..]));
         assert!(late < 0.5 * early, "unfreeze {unfreeze}: loss {early} → {late}");
         // The frozen bottom is bit-identical; the top moved.
         let cut = 4 - unfreeze;
         let text = &examples[0].text;
-        assert_eq!(hidden(&encoder, &model, text, cut), hidden(&model.encoder, &model, text, cut), "frozen layers changed");
-        let (a, b) = (hidden(&encoder, &model, text, 4), hidden(&model.encoder, &model, text, 4));
+        assert_eq!(hidden(&encoder, model, text, cut), hidden(&model.encoder, model, text, cut), "frozen layers changed");
+        let (a, b) = (hidden(&encoder, model, text, 4), hidden(&model.encoder, model, text, 4));
         assert!(max_abs_diff(&a, &b).0 > 1e-3, "the top layers did not train");
         // The returned pair scores its training set as the training loss says.
-        let after = frozen_loss(&Pretrained { encoder, ..model.clone() }, &examples, &features, &labels, &tuned_head);
+        let after = frozen_loss(&Pretrained { encoder, ..model.clone() }, examples, &features, labels, &tuned_head);
         assert!(after < early, "unfreeze {unfreeze}: frozen-path loss of the tuned pair {after} vs {early} at the start");
     }
 }
 
 #[test]
 fn bad_unfreeze_counts_are_refused() {
-    let model = tiny_without_dropout();
-    let examples = examples();
-    let labels = LabelSet::new(examples.iter().flat_map(|e| e.spans.iter().map(|s| s.label.clone())));
-    let units = units_of(&examples, Segmentation::Unicode);
+    let setup = setup();
     let features = FeatureConfig::nuner(4);
-    let head = HeadConfig::new(HeadKind::Linear, features.dim(32), labels.num_tags()).init(&cpu());
     for n in [0, 5] {
-        let err = block_on(tune_top_layers(&TuneConfig::new(n), &model, &examples, &units, &features, &labels, head.clone(), &cpu(), &mut |_| {
-            ControlFlow::Continue(())
-        }))
-        .unwrap_err();
+        let err = setup.tune(&TuneConfig::new(n), &features, setup.head(&features)).unwrap_err();
         assert!(err.to_string().contains("1 to 4 layers"), "{err}");
     }
 }
@@ -132,7 +138,7 @@ fn nuner(args: &[&str]) -> Output {
 fn finetune_unfreeze_writes_a_model_the_head_belongs_to() {
     let tmp = tempfile::tempdir().unwrap();
     let train = tmp.path().join("train.jsonl");
-    std::fs::write(&train, TRAIN).unwrap();
+    std::fs::write(&train, PEOPLE_AND_CITIES).unwrap();
     let (m, tuned, head) = (minilm_dir(), tmp.path().join("tuned"), tmp.path().join("h.json"));
     let s = |p: &std::path::Path| p.to_str().unwrap().to_string();
     let base_args = ["finetune", "--model", &s(&m), "--train", &s(&train), "--no-cache", "--out", &s(&head)];
@@ -168,21 +174,16 @@ fn finetune_unfreeze_writes_a_model_the_head_belongs_to() {
 /// on the base encoder, they give the tuned encoder's outputs and fingerprint exactly.
 #[test]
 fn tuned_top_layers_round_trip_onto_the_base_encoder() {
-    let model = tiny_without_dropout();
-    let examples = examples();
-    let labels = LabelSet::new(examples.iter().flat_map(|e| e.spans.iter().map(|s| s.label.clone())));
-    let units = units_of(&examples, Segmentation::Unicode);
+    let setup = setup();
+    let Setup { model, examples, .. } = &setup;
     let features = FeatureConfig::nuner(4);
-    let head = HeadConfig::new(HeadKind::Linear, features.dim(32), labels.num_tags()).init(&cpu());
     let config = TuneConfig::new(2).with_steps(20).with_encoder_lr(3e-3);
-    let (tuned, _, _) =
-        block_on(tune_top_layers(&config, &model, &examples, &units, &features, &labels, head, &cpu(), &mut |_| ControlFlow::Continue(())))
-            .unwrap();
+    let (tuned, _, _) = setup.tune(&config, &features, setup.head(&features)).unwrap();
     let bytes = block_on(nuner::tuned::save_top_layers(&tuned, 2)).unwrap();
     let mut restored = model.encoder.clone();
     assert_eq!(nuner::tuned::load_top_layers(&mut restored, bytes.clone(), "tuned.bpk").unwrap(), 2);
     let text = &examples[3].text;
-    assert_eq!(hidden(&restored, &model, text, 4), hidden(&tuned, &model, text, 4));
+    assert_eq!(hidden(&restored, model, text, 4), hidden(&tuned, model, text, 4));
     let print = |e: &nuner::Encoder| block_on(nuner::weights::encoder_fingerprint(e)).unwrap();
     assert_eq!(print(&restored), print(&tuned));
     assert_ne!(print(&restored), model.fingerprint);

@@ -49,8 +49,13 @@ async fn fetch_text(url: &str) -> Result<String, String> {
 fn bootstrap(ctx: AppCtx) {
     spawn_local(async move {
         let stored = store::load().await;
+        // An unreadable store is left as it is: nothing is saved over it this session.
+        let readable = stored.is_ok();
         let (ws, head, tuned) = match stored {
-            Ok(s) => (s.workspace, s.head, s.tuned),
+            Ok(s) => {
+                ctx.storage_error.set(s.problem);
+                (s.workspace, s.head, s.tuned)
+            }
             Err(e) => {
                 ctx.storage_error.set(Some(e));
                 (None, None, None)
@@ -78,7 +83,7 @@ fn bootstrap(ctx: AppCtx) {
         ctx.doc.set(ws.docs.first().map(|d| d.id));
         ctx.ws.set(ws);
         ctx.head_json.set(head);
-        ctx.restored.set(true);
+        ctx.restored.set(readable);
         ctx.save();
         // When the model is ready: restore the head, or train on the demo on a first visit.
         Effect::new(move |done: Option<bool>| {

@@ -61,9 +61,8 @@ async fn install(
 ) -> Result<(), String> {
     reply(Response::Progress { stage: "building the encoder".into(), done: 0, total: 0 });
     let (device, label) = pick_device(backend).await;
-    let files = ModelFiles { config, tokenizer, weights: Weights::Burnpack(weights), name: name.clone() };
+    let files = ModelFiles { config, tokenizer, weights: Weights::Burnpack(weights), name };
     let model = Pretrained::from_files(files, &device).map_err(|e| e.to_string())?;
-    let _ = name;
     let base_fingerprint = model.fingerprint.clone();
     let loaded = Loaded { model, device, backend: label, base_fingerprint, tuned_layers: 0, seconds: (now_ms() - start) / 1e3 };
     let info = loaded.info();

@@ -107,7 +107,7 @@ pub async fn train(
     .await
     .map_err(|e| e.to_string())?;
     let mut summary = serde_json::json!({"sentences": examples.len(), "rows": rows.len(), "epochs": options.epochs, "where": "browser"});
-    let (head, mut losses, mut cancelled) = (head, report.losses, report.cancelled);
+    let (mut losses, mut cancelled) = (report.losses, report.cancelled);
     let head = if options.unfreeze > 0 && !cancelled {
         let (tuned, r) = super::tune::tune(state, &examples, &labels, head, &options, cancel, reply).await?;
         summary["unfreeze"] = options.unfreeze.into();

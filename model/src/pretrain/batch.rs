@@ -39,11 +39,9 @@ pub struct ConceptBatch {
 
 /// Wraps `ids` in the tokenizer's special tokens; returns the ids and the non-special mask.
 pub(crate) fn wrap(tok: &NerTokenizer, ids: &[u32]) -> (Vec<u32>, Vec<f32>) {
-    let mut out: Vec<u32> = tok.prefix().iter().map(|p| p.0).collect();
-    let mut mask = vec![0.0; out.len()];
-    out.extend_from_slice(ids);
+    let out = tok.wrap(ids);
+    let mut mask = vec![0.0; tok.prefix().len()];
     mask.extend(std::iter::repeat_n(1.0, ids.len()));
-    out.extend(tok.suffix().iter().map(|s| s.0));
     mask.resize(out.len(), 0.0);
     (out, mask)
 }

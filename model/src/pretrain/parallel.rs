@@ -21,28 +21,27 @@ use burn::prelude::*;
 use crate::data::Example;
 use crate::embed::{block_on, read_f32};
 
-use super::batch::{make_batch, make_batch_over, ConceptBatch};
+use super::batch::{make_batch_over, ConceptBatch};
 use super::error::PretrainError;
 use super::model::{ConceptInput, ConceptModel};
 use super::trainer::Pretrainer;
 
 /// The shards of one batch: `n` contiguous runs of sentences (fewer when the batch is smaller),
-/// each scored against every concept of the batch.
-pub fn shard_batch(
-    examples: &[&Example],
-    trainer: &Pretrainer,
-    n: usize,
-) -> Result<(ConceptBatch, Vec<ConceptBatch>), PretrainError> {
+/// each scored against every concept of the batch, listed in order of first appearance as
+/// [`super::batch::make_batch`] lists them.
+pub fn shard_batch(examples: &[&Example], trainer: &Pretrainer, n: usize) -> Result<Vec<ConceptBatch>, PretrainError> {
+    let mut concepts: Vec<String> = Vec::new();
+    for span in examples.iter().flat_map(|e| &e.spans) {
+        if !concepts.contains(&span.label) {
+            concepts.push(span.label.clone());
+        }
+    }
     let tok = trainer.tokenizer();
     let pad = trainer.encoder_config().pad_token_id as u32;
     let max = trainer.config().max_length;
-    let whole = make_batch(examples, tok, pad, max)?;
     let per = examples.len().div_ceil(n.max(1)).max(1);
-    let shards = examples
-        .chunks(per)
-        .map(|part| make_batch_over(part, tok, pad, max, whole.concepts.clone()))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((whole, shards))
+    let shards = examples.chunks(per).map(|part| make_batch_over(part, tok, pad, max, concepts.clone()));
+    Ok(shards.collect::<Result<Vec<_>, _>>()?)
 }
 
 /// Runs each shard on its replica device and returns the summed loss and the summed gradients,

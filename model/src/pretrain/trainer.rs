@@ -228,7 +228,7 @@ impl Pretrainer {
         let (value, grads, tokens, concepts) = if self.replicas.len() > 1 {
             #[cfg(not(target_family = "wasm"))]
             {
-                let (whole, shards) = super::parallel::shard_batch(&examples, self, self.replicas.len())?;
+                let shards = super::parallel::shard_batch(&examples, self, self.replicas.len())?;
                 let (loss, grads) = super::parallel::replicated_grads(
                     &self.model,
                     &shards,
@@ -238,7 +238,8 @@ impl Pretrainer {
                     self.config.pos_weight,
                     seed,
                 )?;
-                (loss, grads, whole.tokens, whole.concepts.len())
+                let tokens = shards.iter().map(|s| s.tokens).sum();
+                (loss, grads, tokens, shards[0].concepts.len())
             }
             #[cfg(target_family = "wasm")]
             unreachable!("replicas are native only")

@@ -100,6 +100,15 @@ impl NerTokenizer {
         &self.suffix
     }
 
+    /// `ids` with the special tokens around them, as the model reads one sequence.
+    pub fn wrap(&self, ids: &[u32]) -> Vec<u32> {
+        let mut out = Vec::with_capacity(ids.len() + self.num_special());
+        out.extend(self.prefix.iter().map(|p| p.0));
+        out.extend_from_slice(ids);
+        out.extend(self.suffix.iter().map(|s| s.0));
+        out
+    }
+
     /// Number of special tokens around one sequence.
     pub fn num_special(&self) -> usize {
         self.prefix.len() + self.suffix.len()

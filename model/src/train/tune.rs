@@ -103,10 +103,7 @@ fn host_batch(
         let t = tok.tokenize(&e.text)?;
         let windows = window.plan(t.len());
         let first_row = rows.len();
-        for w in &windows {
-            let ids = tok.prefix().iter().map(|p| p.0).chain(t.ids[w.span.clone()].iter().copied());
-            rows.push(ids.chain(tok.suffix().iter().map(|s| s.0)).collect());
-        }
+        rows.extend(windows.iter().map(|w| tok.wrap(&t.ids[w.span.clone()])));
         let offsets: Vec<Option<(usize, usize)>> = t.offsets.iter().copied().map(Some).collect();
         for members in unit_tokens(&offsets, u, features.pooling) {
             let weight = 1.0 / members.len().max(1) as f32;

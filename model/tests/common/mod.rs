@@ -102,3 +102,13 @@ pub fn all_hidden(out: &nuner::EncoderOutput) -> Vec<f32> {
     let stacked = Tensor::stack::<4>(out.hidden_states.clone(), 0);
     nuner::embed::block_on(nuner::embed::read_f32(stacked)).unwrap()
 }
+
+/// Sentences written for the tests: people and cities (JSON lines of spans), several of them
+/// multi-piece words so that sub-token pooling matters.
+pub const PEOPLE_AND_CITIES: &str = r#"{"text": "Maria Lopez moved to Madrid last year.", "spans": [{"start": 0, "end": 11, "label": "person"}, {"start": 21, "end": 27, "label": "city"}]}
+{"text": "John Smith lives in Boston.", "spans": [{"start": 0, "end": 10, "label": "person"}, {"start": 20, "end": 26, "label": "city"}]}
+{"text": "In Paris, Anna Schmidt opened a bakery.", "spans": [{"start": 3, "end": 8, "label": "city"}, {"start": 10, "end": 22, "label": "person"}]}
+{"text": "Kenji Tanaka flew from Tokyo to Berlin.", "spans": [{"start": 0, "end": 12, "label": "person"}, {"start": 23, "end": 28, "label": "city"}, {"start": 32, "end": 38, "label": "city"}]}
+{"text": "The weather was mild all week.", "spans": []}
+{"text": "Olga Petrova visited Rome and Vienna.", "spans": [{"start": 0, "end": 12, "label": "person"}, {"start": 21, "end": 25, "label": "city"}, {"start": 30, "end": 36, "label": "city"}]}
+"#;

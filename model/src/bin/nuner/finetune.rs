@@ -12,6 +12,7 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use crate::convert::write_atomic;
 use crate::dataset::DataArgs;
 use crate::progress::{bar, spinner};
 
@@ -233,7 +234,10 @@ pub fn run(args: Args, device: &str) -> Result<()> {
         }))?;
         pb.finish_and_clear();
         let tokenizer = std::fs::read(args.model.join("tokenizer.json")).with_context(|| format!("{}/tokenizer.json", args.model.display()))?;
-        write_model(out_model, &encoder, &model, &tokenizer)?;
+        std::fs::create_dir_all(out_model).with_context(|| format!("creating {}", out_model.display()))?;
+        for (name, bytes) in nuner::pretrain::run::hf_files(&encoder, &model.config, &tokenizer)? {
+            write_atomic(&out_model.join(name), &bytes)?;
+        }
         // Reload what was written: the head names the encoder by the fingerprint of its files.
         let tuned = Pretrained::from_dir(out_model, &device)?;
         let mut training = saved.training.clone();
@@ -244,9 +248,7 @@ pub fn run(args: Args, device: &str) -> Result<()> {
         saved = block_on(SavedHead::capture(&head, &tuned, feature_config.clone(), labels.clone(), training))?;
         losses = report.losses;
     }
-    let tmp = args.out.with_extension("partial");
-    std::fs::write(&tmp, saved.to_json_bytes()).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &args.out).with_context(|| format!("writing {}", args.out.display()))?;
+    write_atomic(&args.out, &saved.to_json_bytes())?;
     let mentions = subset.iter().map(|e| e.spans.len()).sum::<usize>();
     eprintln!(
         "trained a {} head{} on {} sentences ({} mentions, {} types) in {:.1} s; final loss {:.4}; saved {}",
@@ -262,22 +264,5 @@ pub fn run(args: Args, device: &str) -> Result<()> {
         losses.last().copied().unwrap_or(f32::NAN),
         args.out.display()
     );
-    Ok(())
-}
-
-/// Writes a fine-tuned encoder in Hugging Face layout, each file written then renamed.
-fn write_model(dir: &std::path::Path, encoder: &nuner::Encoder, base: &Pretrained, tokenizer: &[u8]) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let files = [
-        ("config.json", base.config.to_json_bytes()),
-        ("model.safetensors", nuner::weights::save_hf_safetensors(encoder)?),
-        ("tokenizer.json", tokenizer.to_vec()),
-    ];
-    for (name, bytes) in files {
-        let path = dir.join(name);
-        let tmp = path.with_extension("partial");
-        std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
-    }
     Ok(())
 }
