@@ -10,10 +10,16 @@ export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
 MODEL=.cache/models/all-MiniLM-L6-v2
 OUT=docs/benchmarks
 mkdir -p "$OUT"
-cargo build --release --features wgpu --quiet
+# The ndarray backend with OpenBLAS, the alternative CPU backend that builds here, is measured
+# too when the system library is installed (`apt install libopenblas-dev`).
+FEATURES=wgpu DEVICES=flex,wgpu
+if ldconfig -p | grep -q 'libopenblas\.so '; then
+  FEATURES=wgpu,openblas DEVICES=flex,ndarray,wgpu
+fi
+cargo build --release --features "$FEATURES" --quiet
 NUNER="${CARGO_TARGET_DIR:-target}/release/nuner"
 {
-  "$NUNER" bench --model "$MODEL" --devices flex,wgpu --iters "${ITERS:-10}"
+  "$NUNER" bench --model "$MODEL" --devices "$DEVICES" --iters "${ITERS:-10}"
   TORCH_PY=$HOME/.cache/nuner-fixtures-venv/bin/python
   if [ -x "$TORCH_PY" ] && "$TORCH_PY" -c 'import torch' 2>/dev/null; then
     "$TORCH_PY" scripts/bench_torch.py --model "$MODEL"

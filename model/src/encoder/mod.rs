@@ -5,6 +5,7 @@
 
 mod embeddings;
 mod input;
+pub mod kernels;
 mod layer;
 
 pub use embeddings::{Embeddings, EmbeddingsConfig};

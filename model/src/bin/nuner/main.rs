@@ -16,6 +16,12 @@ mod zeroshot;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc keeps freed pages for reuse. glibc maps every allocation above its threshold
+/// afresh and faults each page in again, which cost Flex about a fifth of the encoder's time
+/// on MiniLM (docs/BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// NuNER encoders on Burn: convert checkpoints, embed text, benchmark.
 #[derive(Parser)]
 #[command(name = "nuner", version, about, long_about = None)]
