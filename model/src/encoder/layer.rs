@@ -56,15 +56,15 @@ impl EncoderLayerConfig {
     }
 }
 
-/// `linear` applied to every token as one `[batch·seq, in] × [in, out]` product: one large GEMM
-/// instead of Burn's per-sequence batched GEMM for a 3-D input, about 10% faster on Flex with two
-/// streams (docs/BENCHMARKS.md).
+/// `linear` applied to every token as one `[batch·seq, in] × [in, out]` product, then the exact
+/// GELU when `gelu` is set: one large GEMM instead of Burn's per-sequence batched GEMM for a 3-D
+/// input, about 10% faster on Flex with two streams (docs/BENCHMARKS.md).
 ///
 /// # Shapes
 /// - `x`: `[batch, seq, in]`; output: `[batch, seq, out]`
-fn dense(linear: &Linear, x: Tensor<3>) -> Tensor<3> {
+fn dense(linear: &Linear, x: Tensor<3>, gelu: bool) -> Tensor<3> {
     let [batch, seq, width] = x.dims();
-    let y = linear.forward(x.reshape([batch * seq, width]));
+    let y = super::kernels::linear(linear, x.reshape([batch * seq, width]), gelu);
     let out = y.dims()[1];
     y.reshape([batch, seq, out])
 }
@@ -90,17 +90,12 @@ impl SelfAttention {
     /// - `pad_mask`: `[batch, heads, seq, seq]`, `true` where the key is padding
     /// - output: `[batch, seq, hidden]` (before the residual and LayerNorm)
     pub fn forward(&self, x: Tensor<3>, pad_mask: Tensor<4, Bool>) -> Tensor<3> {
-        let [batch, seq, hidden] = x.dims();
-        let heads = |t: Tensor<3>| {
-            t.reshape([batch, seq, self.num_heads, hidden / self.num_heads]).swap_dims(1, 2)
-        };
-        let q = heads(dense(&self.query, x.clone()));
-        let k = heads(dense(&self.key, x.clone()));
-        let v = heads(dense(&self.value, x));
-        // softmax(q·kᵀ / sqrt(head_dim) with padded keys at -inf) · v, as HF's sdpa path.
-        let context = super::kernels::attention(q, k, v, pad_mask);
-        let context = context.swap_dims(1, 2).reshape([batch, seq, hidden]);
-        dense(&self.output, context)
+        let q = dense(&self.query, x.clone(), false);
+        let k = dense(&self.key, x.clone(), false);
+        let v = dense(&self.value, x, false);
+        // softmax(q·kᵀ / sqrt(head_dim) with padded keys at -inf) · v per head, as HF's sdpa path.
+        let context = super::kernels::attention(q, k, v, self.num_heads, pad_mask);
+        dense(&self.output, context, false)
     }
 }
 
@@ -132,13 +127,12 @@ impl EncoderLayer {
     pub fn forward(&self, x: Tensor<3>, pad_mask: Tensor<4, Bool>) -> Tensor<3> {
         let attended = self.dropout.forward(self.attention.forward(x.clone(), pad_mask));
         let x = self.attention_norm.forward(attended + x);
-        let inner = dense(&self.intermediate, x.clone());
         let inner = match self.activation {
-            HiddenAct::Gelu => super::kernels::gelu(inner),
-            HiddenAct::GeluNew => gelu_approximate(inner),
-            HiddenAct::Relu => relu(inner),
+            HiddenAct::Gelu => dense(&self.intermediate, x.clone(), true),
+            HiddenAct::GeluNew => gelu_approximate(dense(&self.intermediate, x.clone(), false)),
+            HiddenAct::Relu => relu(dense(&self.intermediate, x.clone(), false)),
         };
-        let out = self.dropout.forward(dense(&self.output, inner));
+        let out = self.dropout.forward(dense(&self.output, inner, false));
         self.output_norm.forward(out + x)
     }
 }
