@@ -108,7 +108,7 @@ pub async fn features_of(
 
 /// Native: word features computed on `threads` threads, each running whole chunks of texts.
 ///
-/// Parts of a Flex forward pass still run on one core (bias and residual adds, copies), so two
+/// Parts of a Flex forward pass still run on one core (residual adds, small copies), so two
 /// forward passes side by side use a 2-core machine better than one (`nuner bench` measures it).
 #[cfg(not(target_family = "wasm"))]
 pub fn features_parallel(
