@@ -1,0 +1,234 @@
+//! The Flex implementations behind [`super`]: direct access to Flex buffers through
+//! `Tensor::try_into_primitive::<Flex>()`, GEMMs through the `gemm` crate that Flex itself uses.
+
+use burn::backend::Flex;
+use burn::prelude::*;
+
+/// Elements per task: large enough to amortise scheduling, small enough to split a
+/// `[32, 128, 1536]` activation over the cores.
+#[cfg(feature = "parallel")]
+const CHUNK: usize = 1 << 16;
+
+/// See [`super::linear`].
+pub fn linear(x: Tensor<2>, weight: Tensor<2>, bias: Option<Tensor<1>>, gelu: bool) -> Tensor<2> {
+    use burn::backend::flex::{FlexTensor, Layout};
+    use burn::tensor::{Bytes, DType, Shape};
+    let [m, k] = x.dims();
+    let [_, n] = weight.dims();
+    let x = x.try_into_primitive::<Flex>().expect("checked by on_plain_flex");
+    let w = weight.try_into_primitive::<Flex>().expect("checked by on_plain_flex");
+    let mut out: Vec<f32> = match &bias {
+        Some(b) => {
+            let b = b.clone().try_into_primitive::<Flex>().expect("same device as the weight");
+            rows_of(&strided_1d(&b), m)
+        }
+        None => vec![0.0; m * n],
+    };
+    let (x_ptr, x_rs, x_cs) = matrix(&x);
+    let (w_ptr, w_rs, w_cs) = matrix(&w);
+    #[cfg(feature = "parallel")]
+    let parallelism = if m * n * k >= 192 * 192 * 192 { gemm::Parallelism::Rayon(0) } else { gemm::Parallelism::None };
+    #[cfg(not(feature = "parallel"))]
+    let parallelism = gemm::Parallelism::None;
+    // SAFETY: `out` holds m×n f32 in row-major order; `x_ptr` and `w_ptr` point into live
+    // Flex buffers whose layouts (checked in `matrix`) cover m×k and k×n elements at
+    // the given strides; the buffers do not overlap `out`.
+    unsafe {
+        gemm::gemm(
+            m, n, k,
+            out.as_mut_ptr(), 1, n as isize, bias.is_some(),
+            x_ptr, x_cs, x_rs,
+            w_ptr, w_cs, w_rs,
+            1.0, 1.0, false, false, false, parallelism,
+        );
+    }
+    if gelu {
+        use rten_simd::SimdUnaryOp;
+        for_chunks(&mut out, |c| {
+            rten_vecmath::Gelu {}.map_mut(c);
+        });
+    }
+    let t = FlexTensor::new(Bytes::from_elems(out), Layout::contiguous(Shape::new([m, n])), DType::F32);
+    Tensor::from_primitive::<Flex>(t)
+}
+
+/// Base pointer and (row, column) strides of a 2-D f32 Flex tensor, checked to lie within
+/// its buffer.
+fn matrix(t: &burn::backend::flex::FlexTensor) -> (*const f32, isize, isize) {
+    let layout = t.layout();
+    let (dims, strides) = (layout.shape(), layout.strides());
+    assert_eq!(dims.num_dims(), 2);
+    let data = t.storage::<f32>();
+    let start = layout.start_offset();
+    let last = start as isize + (dims[0] as isize - 1) * strides[0] + (dims[1] as isize - 1) * strides[1];
+    assert!(strides[0] >= 0 && strides[1] >= 0 && (last as usize) < data.len(), "a view inside its buffer");
+    (data[start..].as_ptr(), strides[0], strides[1])
+}
+
+/// `row` repeated `m` times, written in parallel with the `parallel` feature.
+fn rows_of(row: &[f32], m: usize) -> Vec<f32> {
+    let n = row.len();
+    let mut out = Vec::with_capacity(m * n);
+    let fill = |chunk: &mut [core::mem::MaybeUninit<f32>]| {
+        for r in chunk.chunks_mut(n) {
+            for (o, &x) in r.iter_mut().zip(row) {
+                o.write(x);
+            }
+        }
+    };
+    let spare = &mut out.spare_capacity_mut()[..m * n];
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        let rows_per_task = (CHUNK / n.max(1)).max(1);
+        spare.par_chunks_mut(rows_per_task * n).for_each(fill);
+    }
+    #[cfg(not(feature = "parallel"))]
+    fill(spare);
+    // SAFETY: the loop above wrote all m·n elements.
+    unsafe { out.set_len(m * n) };
+    out
+}
+
+/// The values of a 1-D f32 Flex tensor, in order.
+fn strided_1d(t: &burn::backend::flex::FlexTensor) -> Vec<f32> {
+    let layout = t.layout();
+    let data = t.storage::<f32>();
+    let (start, stride) = (layout.start_offset() as isize, layout.strides()[0]);
+    (0..layout.shape()[0] as isize).map(|i| data[(start + i * stride) as usize]).collect()
+}
+
+/// Runs `f` over `data` in chunks, in parallel with the `parallel` feature.
+fn for_chunks(data: &mut [f32], f: impl Fn(&mut [f32]) + Sync) {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        data.par_chunks_mut(CHUNK).for_each(|c| f(c));
+    }
+    #[cfg(not(feature = "parallel"))]
+    f(data);
+}
+
+/// See [`super::attention`]. One task per sequence (in parallel with the `parallel`
+/// feature); per head, one GEMM writes the scores into a `[seq, seq]` scratch, one pass
+/// scales, masks and softmaxes each row with SIMD, and one GEMM writes the context straight
+/// into the head's columns of the `[seq, hidden]` output: no `[batch, heads, seq, seq]`
+/// tensor and no transposing copies.
+pub fn attention(q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, heads: usize, pad_mask: Tensor<4, Bool>) -> Tensor<3> {
+    use burn::backend::flex::{FlexTensor, Layout};
+    use burn::tensor::{Bytes, DType, Shape};
+    let [batch, seq, hidden] = q.dims();
+    let d = hidden / heads;
+    let scale = 1.0 / (d as f32).sqrt();
+    // 1.0 where key `j` of sequence `b` is padding, `[batch, seq]`.
+    let padding = pad_mask.slice([0..batch, 0..1, 0..1, 0..seq]).reshape([batch, seq]).float();
+    let padding = padding.try_into_primitive::<Flex>().expect("same device as q");
+    let padding: Vec<f32> = (0..batch).flat_map(|b| strided_row(&padding, b)).collect();
+    let [q, k, v] = [q, k, v].map(|t| t.try_into_primitive::<Flex>().expect("checked by on_plain_flex"));
+    let (q, k, v) = (Seqs::of(&q), Seqs::of(&k), Seqs::of(&v));
+    let mut out = vec![0.0f32; batch * seq * hidden];
+    let one_sequence = |b: usize, out: &mut [f32]| {
+        let mut scores = vec![0.0f32; seq * seq];
+        let keys = &padding[b * seq..(b + 1) * seq];
+        for h in 0..heads {
+            let (qh, kh, vh) = (q.head(b, h, d), k.head(b, h, d), v.head(b, h, d));
+            // SAFETY (both calls): `scores` holds seq×seq and `out` seq×hidden f32 in
+            // row-major order, and column h·d + d ≤ hidden; `Seqs::of` checked that every
+            // (sequence, head) block of q, k and v lies inside its buffer at these strides.
+            unsafe {
+                // scores = q_h · k_hᵀ: [seq, d] × [d, seq]
+                gemm::gemm(
+                    seq, seq, d,
+                    scores.as_mut_ptr(), 1, seq as isize, false,
+                    qh, q.col, q.row,
+                    kh, k.row, k.col,
+                    0.0, 1.0, false, false, false, gemm::Parallelism::None,
+                );
+            }
+            for row in scores.chunks_mut(seq) {
+                for (x, &pad) in row.iter_mut().zip(keys) {
+                    *x = if pad > 0.5 { f32::NEG_INFINITY } else { *x * scale };
+                }
+                use rten_simd::SimdOp;
+                rten_vecmath::Softmax::new_mut(row).flush_nans_to_zero(true).dispatch();
+            }
+            unsafe {
+                // out[:, h·d..(h+1)·d] = probs · v_h: [seq, seq] × [seq, d]
+                gemm::gemm(
+                    seq, d, seq,
+                    out[h * d..].as_mut_ptr(), 1, hidden as isize, false,
+                    scores.as_ptr(), 1, seq as isize,
+                    vh, v.col, v.row,
+                    0.0, 1.0, false, false, false, gemm::Parallelism::None,
+                );
+            }
+        }
+    };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        out.par_chunks_mut(seq * hidden).enumerate().for_each(|(b, o)| one_sequence(b, o));
+    }
+    #[cfg(not(feature = "parallel"))]
+    for (b, o) in out.chunks_mut(seq * hidden).enumerate() {
+        one_sequence(b, o);
+    }
+    let t = FlexTensor::new(Bytes::from_elems(out), Layout::contiguous(Shape::new([batch, seq, hidden])), DType::F32);
+    Tensor::from_primitive::<Flex>(t)
+}
+
+/// A `[batch, seq, hidden]` f32 Flex tensor seen as per-(sequence, head) `[seq, d]` blocks.
+struct Seqs<'a> {
+    data: &'a [f32],
+    start: usize,
+    batch: isize,
+    row: isize,
+    col: isize,
+}
+
+impl<'a> Seqs<'a> {
+    fn of(t: &'a burn::backend::flex::FlexTensor) -> Self {
+        let layout = t.layout();
+        let (dims, s) = (layout.shape(), layout.strides());
+        assert_eq!(dims.num_dims(), 3);
+        let data = t.storage::<f32>();
+        let start = layout.start_offset();
+        assert!(s.iter().all(|&x| x >= 0), "positive strides");
+        let last = start as isize + (0..3).map(|i| (dims[i] as isize - 1) * s[i]).sum::<isize>();
+        assert!((last as usize) < data.len(), "a view inside its buffer");
+        Seqs { data, start, batch: s[0], row: s[1], col: s[2] }
+    }
+
+    /// Pointer to element (b, 0, h·d).
+    fn head(&self, b: usize, h: usize, d: usize) -> *const f32 {
+        let at = self.start as isize + b as isize * self.batch + (h * d) as isize * self.col;
+        self.data[at as usize..].as_ptr()
+    }
+}
+
+/// Row `r` of a 2-D f32 Flex tensor.
+fn strided_row(t: &burn::backend::flex::FlexTensor, r: usize) -> Vec<f32> {
+    let layout = t.layout();
+    let data = t.storage::<f32>();
+    let (start, s) = (layout.start_offset() as isize, layout.strides());
+    let at = start + r as isize * s[0];
+    (0..layout.shape()[1] as isize).map(|j| data[(at + j * s[1]) as usize]).collect()
+}
+
+/// Runs `f` over the f32 buffer of a plain Flex tensor in place. Gives the tensor back
+/// unchanged (`Err`) when its buffer is shared or it is a strided view, so the caller can
+/// fall back to Burn's op.
+pub fn map_in_place<const D: usize>(
+    x: Tensor<D>,
+    f: impl Fn(&mut [f32]) + Sync,
+) -> Result<Tensor<D>, Tensor<D>> {
+    let mut t = x
+        .try_into_primitive::<Flex>()
+        .expect("checked by on_plain_flex");
+    if !(t.is_unique() && t.is_contiguous() && t.layout().start_offset() == 0) {
+        return Err(Tensor::from_primitive::<Flex>(t));
+    }
+    let n = t.layout().num_elements();
+    for_chunks(&mut t.storage_mut::<f32>()[..n], f);
+    Ok(Tensor::from_primitive::<Flex>(t))
+}

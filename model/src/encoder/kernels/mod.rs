@@ -1,0 +1,85 @@
+//! Vectorised element-wise kernels for the Flex CPU backend, native and wasm.
+//!
+//! Burn 0.22's Flex computes the exact GELU one element at a time with libm's scalar `erff`, on
+//! one thread; on MiniLM that was about a fifth of the encoder's wall time on 2 cores. On a plain
+//! (not autodiff) Flex device, [`gelu`] instead runs rten-vecmath's SIMD GELU (AVX-512, AVX2 or
+//! wasm SIMD128, picked at run time; its erf is within 6.7e-7 of libm's) in place on the
+//! tensor's buffer, split across the rayon pool when the `parallel` feature is on. Every other
+//! device, and autodiff graphs, keep Burn's op, so gradients are unchanged.
+//!
+//! [`linear`] is one GEMM into a buffer pre-filled with the bias (GELU fused after it), where
+//! Flex zero-fills, copies again for alignment, then adds the bias on one thread.
+//! [`attention`] runs one task per sequence: per head, a GEMM into a `[seq, seq]` scratch, the
+//! scale, key mask and rten-vecmath's SIMD softmax per row (Flex's fused op calls scalar `expf`
+//! per score), and a GEMM writing the context straight into the head's columns.
+//! docs/BENCHMARKS.md measures each step.
+
+use burn::nn::Linear;
+use burn::prelude::*;
+use burn::tensor::activation;
+use burn::tensor::module;
+use burn::tensor::ops::AttentionModuleOptions;
+
+/// Exact (erf) GELU, `0.5·x·(1 + erf(x/√2))`, as PyTorch's `nn.GELU()` / HF's `"gelu"`.
+///
+/// # Shapes
+/// - `x`: any; output: the same.
+pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    #[cfg(feature = "flex")]
+    if on_plain_flex(&x) {
+        return flex::map_in_place(x, |chunk| {
+            use rten_simd::SimdUnaryOp;
+            rten_vecmath::Gelu {}.map_mut(chunk);
+        })
+        .unwrap_or_else(activation::gelu);
+    }
+    activation::gelu(x)
+}
+
+/// `x·W + b` of a `Linear`, then the exact GELU when `gelu` is set.
+///
+/// On a plain Flex device this is one GEMM into a fresh buffer pre-filled with the bias (then
+/// the SIMD GELU in place). Flex's own matmul allocates a zeroed byte vector, copies it once
+/// more to reach its alignment, and adds the bias in a separate single-threaded pass.
+///
+/// # Shapes
+/// - `x`: `[rows, in]`; `linear.weight`: `[in, out]`; output: `[rows, out]`
+pub fn linear(linear: &Linear, x: Tensor<2>, gelu: bool) -> Tensor<2> {
+    #[cfg(feature = "flex")]
+    if on_plain_flex(&x) && on_plain_flex(&linear.weight.val()) {
+        return flex::linear(x, linear.weight.val(), linear.bias.as_ref().map(|b| b.val()), gelu);
+    }
+    let y = linear.forward(x);
+    if gelu { self::gelu(y) } else { y }
+}
+
+/// Multi-head `softmax(q·kᵀ/√d, padded keys at −∞)·v`, as HF's sdpa path and Burn's
+/// `attention`, with the heads split from and merged back into the hidden dimension.
+///
+/// # Shapes
+/// - `q`, `k`, `v`: `[batch, seq, hidden]`, head `h` in columns `h·d..(h+1)·d`
+/// - `pad_mask`: `[batch, heads, seq, seq]`, true where the key is padding; a key padding mask
+///   (the same for every head and query), as [`super::Encoder::pad_mask`] makes
+/// - output: `[batch, seq, hidden]`
+pub fn attention(q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, heads: usize, pad_mask: Tensor<4, Bool>) -> Tensor<3> {
+    #[cfg(feature = "flex")]
+    if on_plain_flex(&q) && on_plain_flex(&k) && on_plain_flex(&v) {
+        return flex::attention(q, k, v, heads, pad_mask);
+    }
+    let [batch, seq, hidden] = q.dims();
+    let split = |t: Tensor<3>| t.reshape([batch, seq, heads, hidden / heads]).swap_dims(1, 2);
+    let context = module::attention(split(q), split(k), split(v), Some(pad_mask), None, AttentionModuleOptions::default());
+    context.swap_dims(1, 2).reshape([batch, seq, hidden])
+}
+
+/// Whether `x` is an f32 tensor on the Flex device outside any autodiff graph.
+#[cfg(feature = "flex")]
+fn on_plain_flex<const D: usize>(x: &Tensor<D>) -> bool {
+    let device = x.device();
+    !device.is_autodiff() && device == Device::flex() && x.dtype() == burn::tensor::DType::F32
+}
+
+#[cfg(feature = "flex")]
+mod flex;
+#[cfg(all(test, feature = "flex"))]
+mod tests;
