@@ -11,16 +11,14 @@ const CHUNK: usize = 1 << 16;
 
 /// See [`super::linear`].
 pub fn linear(x: Tensor<2>, weight: Tensor<2>, bias: Option<Tensor<1>>, gelu: bool) -> Tensor<2> {
-    use burn::backend::flex::{FlexTensor, Layout};
-    use burn::tensor::{Bytes, DType, Shape};
     let [m, k] = x.dims();
     let [_, n] = weight.dims();
     let x = x.try_into_primitive::<Flex>().expect("checked by on_plain_flex");
     let w = weight.try_into_primitive::<Flex>().expect("checked by on_plain_flex");
     let mut out: Vec<f32> = match &bias {
         Some(b) => {
-            let b = b.clone().try_into_primitive::<Flex>().expect("same device as the weight");
-            rows_of(&strided_1d(&b), m)
+            let b = b.clone().reshape([1, n]).try_into_primitive::<Flex>().expect("same device as the weight");
+            rows_of(&strided_row(&b, 0), m)
         }
         None => vec![0.0; m * n],
     };
@@ -48,7 +46,14 @@ pub fn linear(x: Tensor<2>, weight: Tensor<2>, bias: Option<Tensor<1>>, gelu: bo
             rten_vecmath::Gelu {}.map_mut(c);
         });
     }
-    let t = FlexTensor::new(Bytes::from_elems(out), Layout::contiguous(Shape::new([m, n])), DType::F32);
+    tensor_of(out, [m, n])
+}
+
+/// A Flex tensor owning `values` (row-major), without the copy Flex's own outputs make.
+fn tensor_of<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> Tensor<D> {
+    use burn::backend::flex::{FlexTensor, Layout};
+    use burn::tensor::{Bytes, DType, Shape};
+    let t = FlexTensor::new(Bytes::from_elems(values), Layout::contiguous(Shape::new(shape)), DType::F32);
     Tensor::from_primitive::<Flex>(t)
 }
 
@@ -90,14 +95,6 @@ fn rows_of(row: &[f32], m: usize) -> Vec<f32> {
     out
 }
 
-/// The values of a 1-D f32 Flex tensor, in order.
-fn strided_1d(t: &burn::backend::flex::FlexTensor) -> Vec<f32> {
-    let layout = t.layout();
-    let data = t.storage::<f32>();
-    let (start, stride) = (layout.start_offset() as isize, layout.strides()[0]);
-    (0..layout.shape()[0] as isize).map(|i| data[(start + i * stride) as usize]).collect()
-}
-
 /// Runs `f` over `data` in chunks, in parallel with the `parallel` feature.
 fn for_chunks(data: &mut [f32], f: impl Fn(&mut [f32]) + Sync) {
     #[cfg(feature = "parallel")]
@@ -115,8 +112,6 @@ fn for_chunks(data: &mut [f32], f: impl Fn(&mut [f32]) + Sync) {
 /// into the head's columns of the `[seq, hidden]` output: no `[batch, heads, seq, seq]`
 /// tensor and no transposing copies.
 pub fn attention(q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, heads: usize, pad_mask: Tensor<4, Bool>) -> Tensor<3> {
-    use burn::backend::flex::{FlexTensor, Layout};
-    use burn::tensor::{Bytes, DType, Shape};
     let [batch, seq, hidden] = q.dims();
     let d = hidden / heads;
     let scale = 1.0 / (d as f32).sqrt();
@@ -173,8 +168,7 @@ pub fn attention(q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, heads: usize, pad_mas
     for (b, o) in out.chunks_mut(seq * hidden).enumerate() {
         one_sequence(b, o);
     }
-    let t = FlexTensor::new(Bytes::from_elems(out), Layout::contiguous(Shape::new([batch, seq, hidden])), DType::F32);
-    Tensor::from_primitive::<Flex>(t)
+    tensor_of(out, [batch, seq, hidden])
 }
 
 /// A `[batch, seq, hidden]` f32 Flex tensor seen as per-(sequence, head) `[seq, d]` blocks.
@@ -213,22 +207,4 @@ fn strided_row(t: &burn::backend::flex::FlexTensor, r: usize) -> Vec<f32> {
     let (start, s) = (layout.start_offset() as isize, layout.strides());
     let at = start + r as isize * s[0];
     (0..layout.shape()[1] as isize).map(|j| data[(at + j * s[1]) as usize]).collect()
-}
-
-/// Runs `f` over the f32 buffer of a plain Flex tensor in place. Gives the tensor back
-/// unchanged (`Err`) when its buffer is shared or it is a strided view, so the caller can
-/// fall back to Burn's op.
-pub fn map_in_place<const D: usize>(
-    x: Tensor<D>,
-    f: impl Fn(&mut [f32]) + Sync,
-) -> Result<Tensor<D>, Tensor<D>> {
-    let mut t = x
-        .try_into_primitive::<Flex>()
-        .expect("checked by on_plain_flex");
-    if !(t.is_unique() && t.is_contiguous() && t.layout().start_offset() == 0) {
-        return Err(Tensor::from_primitive::<Flex>(t));
-    }
-    let n = t.layout().num_elements();
-    for_chunks(&mut t.storage_mut::<f32>()[..n], f);
-    Ok(Tensor::from_primitive::<Flex>(t))
 }

@@ -1,14 +1,12 @@
 //! Vectorised element-wise kernels for the Flex CPU backend, native and wasm.
 //!
-//! Burn 0.22's Flex computes the exact GELU one element at a time with libm's scalar `erff`, on
-//! one thread; on MiniLM that was about a fifth of the encoder's wall time on 2 cores. On a plain
-//! (not autodiff) Flex device, [`gelu`] instead runs rten-vecmath's SIMD GELU (AVX-512, AVX2 or
-//! wasm SIMD128, picked at run time; its erf is within 6.7e-7 of libm's) in place on the
-//! tensor's buffer, split across the rayon pool when the `parallel` feature is on. Every other
-//! device, and autodiff graphs, keep Burn's op, so gradients are unchanged.
+//! They run on a plain (not autodiff) Flex device; every other device, and autodiff graphs, keep
+//! Burn's ops, so gradients are unchanged.
 //!
-//! [`linear`] is one GEMM into a buffer pre-filled with the bias (GELU fused after it), where
-//! Flex zero-fills, copies again for alignment, then adds the bias on one thread.
+//! [`linear`] is one GEMM into a buffer pre-filled with the bias, where Flex zero-fills, copies
+//! again for alignment, then adds the bias on one thread. Its exact GELU is rten-vecmath's SIMD
+//! kernel (AVX-512, AVX2 or wasm SIMD128, picked at run time; erf within 6.7e-7 of libm's), in
+//! place across the rayon pool, where Flex calls scalar libm `erff` on one thread.
 //! [`attention`] runs one task per sequence: per head, a GEMM into a `[seq, seq]` scratch, the
 //! scale, key mask and rten-vecmath's SIMD softmax per row (Flex's fused op calls scalar `expf`
 //! per score), and a GEMM writing the context straight into the head's columns.
@@ -19,22 +17,6 @@ use burn::prelude::*;
 use burn::tensor::activation;
 use burn::tensor::module;
 use burn::tensor::ops::AttentionModuleOptions;
-
-/// Exact (erf) GELU, `0.5·x·(1 + erf(x/√2))`, as PyTorch's `nn.GELU()` / HF's `"gelu"`.
-///
-/// # Shapes
-/// - `x`: any; output: the same.
-pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    #[cfg(feature = "flex")]
-    if on_plain_flex(&x) {
-        return flex::map_in_place(x, |chunk| {
-            use rten_simd::SimdUnaryOp;
-            rten_vecmath::Gelu {}.map_mut(chunk);
-        })
-        .unwrap_or_else(activation::gelu);
-    }
-    activation::gelu(x)
-}
 
 /// `x·W + b` of a `Linear`, then the exact GELU when `gelu` is set.
 ///
@@ -50,7 +32,7 @@ pub fn linear(linear: &Linear, x: Tensor<2>, gelu: bool) -> Tensor<2> {
         return flex::linear(x, linear.weight.val(), linear.bias.as_ref().map(|b| b.val()), gelu);
     }
     let y = linear.forward(x);
-    if gelu { self::gelu(y) } else { y }
+    if gelu { activation::gelu(y) } else { y }
 }
 
 /// Multi-head `softmax(q·kᵀ/√d, padded keys at −∞)·v`, as HF's sdpa path and Burn's
