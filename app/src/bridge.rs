@@ -70,8 +70,9 @@ pub struct Bridge {
 }
 
 impl Bridge {
-    /// Spawns the worker (Trunk's loader shim) and asks it to load the model under `base`.
-    pub fn start(base: &str, backend: &str) -> Self {
+    /// Spawns the worker through `loader` (see [`crate::launch`]) and asks it to load the model
+    /// under `base`.
+    pub fn start(base: &str, backend: &str, loader: &str) -> Self {
         let (status, set_status) = signal(ModelStatus::Loading { stage: "starting the worker".into(), fraction: None });
         let (embedded, set_embedded) = signal(None::<Embedded>);
         let (training, set_training) = signal(TrainStatus::Idle);
@@ -111,7 +112,7 @@ impl Bridge {
                 }
             })
             .encoding::<crate::protocol::MsgPack>()
-            .spawn_with_loader("./worker_loader.js");
+            .spawn_with_loader(loader);
         worker.send(Request::Load { base: base.into(), backend: backend.into() });
         Self {
             worker: StoredValue::new_local(worker),

@@ -5,6 +5,7 @@ pub mod bridge;
 pub mod components;
 pub mod ctx;
 pub mod files;
+pub mod launch;
 pub mod protocol;
 pub mod state;
 pub mod store;

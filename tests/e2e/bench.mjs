@@ -5,17 +5,21 @@
 import { serve } from './server.mjs';
 import { launch } from './browser.mjs';
 import { resolve } from 'node:path';
+import assert from 'node:assert/strict';
 
 const server = await serve(resolve(process.env.DIST ?? 'dist'));
 const url = `http://127.0.0.1:${server.address().port}/`;
 const results = [];
-// NUNER_BENCH_BACKENDS=cpu skips WebGPU (SwiftShader takes many minutes per figure here).
-const wanted = (process.env.NUNER_BENCH_BACKENDS ?? 'cpu,webgpu').split(',');
-for (const [backend, webgpu] of [['cpu', false], ['webgpu', true]].filter(([b]) => wanted.includes(b))) {
+// cpu: the multi-threaded CPU worker (all cores); cpu1: the one-thread CPU worker (what a page
+// without cross-origin isolation gets). NUNER_BENCH_BACKENDS=cpu,cpu1 skips WebGPU (SwiftShader
+// takes many minutes per figure here).
+const wanted = (process.env.NUNER_BENCH_BACKENDS ?? 'cpu,cpu1,webgpu').split(',');
+const runs = [['cpu', '?backend=cpu', false], ['cpu1', '?backend=cpu&threads=1', false], ['webgpu', '?backend=webgpu', true]];
+for (const [name, query, webgpu] of runs.filter(([b]) => wanted.includes(b))) {
   const { context, page } = await launch({ webgpu });
   try {
     const t0 = Date.now();
-    await page.goto(`${url}?backend=${backend}`);
+    await page.goto(`${url}${query}`);
     await page.waitForSelector('#highlighted mark', { timeout: 900_000 });
     const firstHighlight = (Date.now() - t0) / 1e3;
     await page.click('#tab-model');
@@ -23,6 +27,7 @@ for (const [backend, webgpu] of [['cpu', false], ['webgpu', true]].filter(([b]) 
     await page.waitForSelector('#bench-result', { timeout: 1_800_000 });
     const b = JSON.parse(await page.getAttribute('#bench-result', 'data-json'));
     results.push({ ...b, page_load_to_first_highlight_s: firstHighlight });
+    if (name.startsWith('cpu')) assert.match(b.backend, name === 'cpu' ? /threads/ : /^CPU \(flex, wasm\)$/);
     console.error(JSON.stringify(results[results.length - 1]));
   } finally {
     await context.close();

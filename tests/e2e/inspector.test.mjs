@@ -32,13 +32,18 @@ async function check({ page, url }, query, backendPattern, shot) {
   native.offsets.forEach((o, i) => assert.equal(rows[i].slice, o ? chars.slice(o[0], o[1]).join('') : ''));
   const worst = Math.max(...rows.map((r, i) => Math.abs(r.norm - native.norms[i])));
   assert.ok(worst <= 1e-3, `norms differ from native by ${worst}`);
-  await page.screenshot({ path: `docs/screenshots/${shot}.png`, fullPage: true });
+  if (shot) await page.screenshot({ path: `docs/screenshots/${shot}.png`, fullPage: true });
   console.log(`     ${backend}: ${rows.length} tokens, worst norm difference ${worst.toExponential(2)}`);
 }
 
 export const tests = [
   { name: 'inspector on WebGPU matches the native norms', webgpu: true,
     run: (ctx) => check(ctx, '?demo=0', /WebGPU/, 'inspector-webgpu') },
-  { name: 'inspector falls back to the CPU without an adapter', webgpu: false,
-    run: (ctx) => check(ctx, '?demo=0', /CPU/, 'inspector-cpu') },
+  // The test server sends COOP/COEP (as Trunk's does), so without an adapter the page starts the
+  // multi-threaded CPU worker; `threads=1` asks for the one-thread build a page without
+  // cross-origin isolation gets.
+  { name: 'inspector falls back to the multi-threaded CPU worker without an adapter', webgpu: false,
+    run: (ctx) => check(ctx, '?demo=0', /^CPU \(flex, wasm, \d+ threads\)$/, 'inspector-cpu') },
+  { name: 'inspector on the one-thread CPU worker matches the native norms', webgpu: false,
+    run: (ctx) => check(ctx, '?demo=0&threads=1', /^CPU \(flex, wasm\)$/, null) },
 ];

@@ -1,4 +1,5 @@
-// A static file server for dist/ on 127.0.0.1 (no dependencies), with the MIME types the app needs.
+// A static file server for dist/ on 127.0.0.1 (no dependencies), with the MIME types and the
+// cross-origin isolation headers the app needs.
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
@@ -17,7 +18,12 @@ export function serve(root) {
       if (!path.startsWith(normalize(root))) throw new Error('outside root');
       if ((await stat(path)).isDirectory()) path = join(path, 'index.html');
       const body = await readFile(path);
-      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream', 'content-length': body.length });
+      res.writeHead(200, {
+        'content-type': TYPES[extname(path)] ?? 'application/octet-stream', 'content-length': body.length,
+        // Cross-origin isolation, as Trunk.toml's [serve] sends: shared memory for the
+        // multi-threaded CPU worker (app/src/launch.rs).
+        'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp',
+      });
       res.end(body);
     } catch {
       res.writeHead(404).end('not found');

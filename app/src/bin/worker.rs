@@ -1,6 +1,28 @@
 use gloo_worker::Registrable;
 
-fn main() {
+fn register() {
     console_error_panic_hook::set_once();
     nuner_app::worker::ModelWorker::registrar().encoding::<nuner_app::protocol::MsgPack>().register();
+}
+
+/// The default build registers the worker as soon as the module starts (Trunk's loader shim).
+#[cfg(not(target_feature = "atomics"))]
+fn main() {
+    register();
+}
+
+/// The multi-threaded build starts nothing by itself: `public/worker_threads_loader.js` first
+/// fills rayon's pool (`initThreadPool`, whose web workers instantiate this same module), then
+/// calls [`start_worker`], so no request can reach rayon before its threads exist.
+#[cfg(target_feature = "atomics")]
+fn main() {}
+
+#[cfg(target_feature = "atomics")]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
+/// Registers the model worker (multi-threaded build; see `main`).
+#[cfg(target_feature = "atomics")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn start_worker() {
+    register();
 }

@@ -109,10 +109,14 @@ fn bootstrap(ctx: AppCtx) {
 
 /// The root component.
 #[component]
-pub fn App() -> impl IntoView {
+pub fn App(
+    /// Loader of the worker build to start ([`crate::launch::pick_loader`]).
+    #[prop(into)]
+    loader: String,
+) -> impl IntoView {
     let model = query_param("model").unwrap_or_else(|| DEFAULT_MODEL.into());
     let backend = query_param("backend").unwrap_or_else(|| "auto".into());
-    let bridge = Bridge::start(&model, &backend);
+    let bridge = Bridge::start(&model, &backend, &loader);
     let ctx = AppCtx::new(bridge);
     provide_context(bridge);
     provide_context(ctx);

@@ -13,16 +13,21 @@ use super::{now_ms, Loaded, Reply, State};
 use crate::protocol::Response;
 
 /// WebGPU when asked for (or `auto`) and the browser offers an adapter; else the CPU backend.
+/// The multi-threaded build (see app/Cargo.toml) is only started when WebGPU is not used.
 async fn pick_device(backend: &str) -> (Device, String) {
     let _ = backend;
-    #[cfg(target_family = "wasm")]
+    #[cfg(target_feature = "atomics")]
+    let cpu = format!("CPU (flex, wasm, {} threads)", rayon::current_num_threads());
+    #[cfg(not(target_feature = "atomics"))]
+    let cpu = "CPU (flex, wasm)".to_string();
+    #[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
     if backend != "cpu" {
         match Device::wgpu_options().init_async().await {
             Ok(device) => return (device, "WebGPU".into()),
             Err(e) => web_sys::console::warn_1(&format!("WebGPU unavailable, using the CPU: {e:?}").into()),
         }
     }
-    (Device::flex(), "CPU (flex, wasm)".into())
+    (Device::flex(), cpu)
 }
 
 /// Loads the model under the URL `base`.

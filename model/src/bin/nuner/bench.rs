@@ -52,6 +52,7 @@ pub fn run(args: Args, device: &str) -> Result<()> {
         let model = Pretrained::from_dir(&args.model, &device)?;
         let peak = sgemm_peak(&device)?;
         let flops = encoder_flops(&model, args.batch, args.seq);
+        let sentence_ms = sentence_ms(&model, &device)?;
         for &s in &streams {
             let tps = encoder_tokens_per_s(&model, &device, &args, s)?;
             let achieved = flops * tps / (args.batch * args.seq) as f64 / 1e9;
@@ -61,6 +62,7 @@ pub fn run(args: Args, device: &str) -> Result<()> {
                     "backend": name, "streams": s, "batch": args.batch, "seq": args.seq,
                     "tokens_per_s": tps.round(), "ms_per_batch": 1e3 * (args.batch * args.seq) as f64 / tps,
                     "encoder_gflops": achieved, "sgemm_peak_gflops": peak, "share_of_peak": achieved / peak,
+                    "sentence_ms": sentence_ms,
                 })
             );
         }
@@ -113,6 +115,25 @@ fn encoder_tokens_per_s(model: &Pretrained, device: &Device, args: &Args, stream
     let secs = start.elapsed().as_secs_f64();
     pb.finish_and_clear();
     Ok((args.iters * args.batch * args.seq) as f64 / secs)
+}
+
+/// Warm latency of one sentence's word features (tokenize, encode, pool), as the browser
+/// bench measures it: the same 18-token sentence, the NuNER feature layers.
+fn sentence_ms(model: &Pretrained, device: &Device) -> Result<f64> {
+    use nuner::heads::FeatureConfig;
+    use nuner::tokenize::words::Segmentation;
+    let sentence = "Barack Obama met Angela Merkel in Berlin on Tuesday to discuss the Paris agreement.";
+    let config = FeatureConfig::nuner(model.config.num_hidden_layers);
+    let once = || block_on(nuner::pipeline::features_of(model, &[sentence], Segmentation::Unicode, &config, device, &mut |_, _| {}));
+    for _ in 0..5 {
+        once()?;
+    }
+    let reps = 50;
+    let start = Instant::now();
+    for _ in 0..reps {
+        once()?;
+    }
+    Ok(start.elapsed().as_secs_f64() * 1e3 / reps as f64)
 }
 
 /// Multiply-adds ×2 of one forward: projections, feed-forward and the two attention products.

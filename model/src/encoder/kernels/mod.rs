@@ -3,8 +3,9 @@
 //! They run on a plain (not autodiff) Flex device; every other device, and autodiff graphs, keep
 //! Burn's ops, so gradients are unchanged.
 //!
-//! [`linear`] is one GEMM into a buffer pre-filled with the bias, where Flex zero-fills, copies
-//! again for alignment, then adds the bias on one thread. Its exact GELU is rten-vecmath's SIMD
+//! [`linear`] is one rten-gemm GEMM, bias included, on weights packed once into the kernel's panel
+//! layout and cached ([`packed`]), where Flex re-packs the weights, zero-fills, copies again for
+//! alignment, then adds the bias on one thread. Its exact GELU is rten-vecmath's SIMD
 //! kernel (AVX-512, AVX2 or wasm SIMD128, picked at run time; erf within 6.7e-7 of libm's), in
 //! place across the rayon pool, where Flex calls scalar libm `erff` on one thread.
 //! [`attention`] runs one task per sequence: per head, a GEMM into a `[seq, seq]` scratch, the
@@ -20,8 +21,8 @@ use burn::tensor::ops::AttentionModuleOptions;
 
 /// `x·W + b` of a `Linear`, then the exact GELU when `gelu` is set.
 ///
-/// On a plain Flex device this is one GEMM into a fresh buffer pre-filled with the bias (then
-/// the SIMD GELU in place). Flex's own matmul allocates a zeroed byte vector, copies it once
+/// On a plain Flex device this is one GEMM with the bias on the packed weights (then the SIMD
+/// GELU in place). Flex's own matmul allocates a zeroed byte vector, copies it once
 /// more to reach its alignment, and adds the bias in a separate single-threaded pass.
 ///
 /// # Shapes
@@ -63,5 +64,7 @@ fn on_plain_flex<const D: usize>(x: &Tensor<D>) -> bool {
 
 #[cfg(feature = "flex")]
 mod flex;
+#[cfg(feature = "flex")]
+mod packed;
 #[cfg(all(test, feature = "flex"))]
 mod tests;

@@ -41,8 +41,10 @@ fn attention_matches_burns_fused_op_with_padding() {
 fn linear_matches_burns_with_and_without_bias_gelu_and_strided_inputs() {
     use burn::nn::LinearConfig;
     let device = Device::flex();
-    // Large enough for the parallel GEMM path; the input is a transposed view.
-    let (rows, din, dout) = (300, 200, 130);
+    // 300 rows: rten-gemm on packed weights; 1,100 rows: natively, the `gemm` crate in parallel.
+    // The input is a transposed view.
+    let (din, dout) = (200, 130);
+    for rows in [300, 1100] {
     let values: Vec<f32> = (0..rows * din).map(|i| ((i * 2_654_435_761) % 2000) as f32 / 500.0 - 2.0).collect();
     let x = Tensor::<1>::from_floats(values.as_slice(), &device).reshape([din, rows]).transpose();
     for bias in [true, false] {
@@ -53,8 +55,33 @@ fn linear_matches_burns_with_and_without_bias_gelu_and_strided_inputs() {
             let reference = if act { activation::gelu(y) } else { y };
             let reference = reference.into_data().try_into_vec::<f32>().unwrap();
             let d = ours.iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
-            assert!(d < 1e-4, "bias {bias} gelu {act}: max abs diff {d}");
+            assert!(d < 1e-4, "rows {rows} bias {bias} gelu {act}: max abs diff {d}");
         }
+    }
+    }
+}
+
+#[test]
+fn packed_weights_follow_weight_changes() {
+    use burn::nn::LinearConfig;
+    let device = Device::flex();
+    let x = Tensor::<2>::from_floats([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]], &device);
+    let check = |lin: &burn::nn::Linear, what: &str| {
+        let ours = linear(lin, x.clone(), false).into_data().try_into_vec::<f32>().unwrap();
+        let reference = lin.forward(x.clone()).into_data().try_into_vec::<f32>().unwrap();
+        let d = ours.iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        assert!(d < 1e-5, "{what}: max abs diff {d}");
+    };
+    // Fresh weights of one shape, each dropped before the next: a freed buffer's address may come
+    // back, and must not bring back its packing.
+    for seed in 0..4 {
+        let lin = LinearConfig::new(3, 5).init(&device);
+        let lin = burn::nn::Linear { weight: lin.weight.map(|w| w.add_scalar(seed as f32)), ..lin };
+        check(&lin, &format!("fresh weights {seed}"));
+        check(&lin, &format!("fresh weights {seed}, packed again from the cache"));
+        // An update of a uniquely owned weight (Flex writes such tensors in place).
+        let lin = burn::nn::Linear { weight: lin.weight.map(|w| w.mul_scalar(-3.0)), ..lin };
+        check(&lin, &format!("updated weights {seed}"));
     }
 }
 

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Builds the multi-threaded CPU worker (see app/Cargo.toml and app/src/launch.rs) into
+# $TRUNK_STAGING_DIR/threads/. Trunk runs it after each build (Trunk.toml's post_build hook).
+#
+# WebAssembly threads need the standard library rebuilt with atomics, which only a nightly
+# toolchain does (-Z build-std); the nightly is pinned and installed by scripts/setup.sh. The
+# build has its own target directory: its worker.wasm must not replace the default build's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+NIGHTLY=${NUNER_NIGHTLY:-nightly-2026-05-20}
+OUT=${TRUNK_STAGING_DIR:?run by trunk (Trunk.toml post_build hook)}/threads
+if ! rustup run "$NIGHTLY" rustc --version >/dev/null 2>&1; then
+  echo "build_threads: $NIGHTLY is not installed (scripts/setup.sh installs it); the page will run the CPU backend on one thread" >&2
+  exit 0
+fi
+PROFILE=$([ "${TRUNK_PROFILE:-debug}" = release ] && echo wasm-release || echo dev)
+TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}/threads
+# One memory, imported and shared by every thread (this nightly's rustc no longer asks wasm-ld for
+# it by itself), up to 4 GiB, and the TLS symbols wasm-bindgen's thread start-up calls.
+LINK="--shared-memory --import-memory --max-memory=4294967296 --export=__wasm_init_tls --export=__tls_size --export=__tls_align --export=__tls_base"
+RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 $(printf -- ' -C link-arg=%s' $LINK)" \
+  cargo "+$NIGHTLY" build --quiet --target wasm32-unknown-unknown -Z build-std=panic_abort,std \
+  --target-dir "$TARGET_DIR" --profile "$PROFILE" -p nuner-app --bin worker
+DIR=$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")
+wasm-bindgen --target web --out-dir "$OUT" --out-name worker --no-typescript \
+  "$TARGET_DIR/wasm32-unknown-unknown/$DIR/worker.wasm"
+echo "build_threads: multi-threaded CPU worker in $OUT" >&2
