@@ -7,4 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+# Trunk 0.21 refuses to start when a path in Trunk.toml's [watch] ignore list is missing (target/
+# is absent when CARGO_TARGET_DIR points elsewhere, dist/ before the first build).
+mkdir -p target dist
 exec trunk serve --release "$@"
