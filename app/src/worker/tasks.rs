@@ -214,7 +214,7 @@ pub async fn bench(state: &RefCell<State>, batch: usize, seq: usize, iters: usiz
     }
     let tokens_per_s = (iters * batch * seq) as f64 / ((now_ms() - t0) / 1e3);
     // Per-sentence latency of predict (features + head + decode), warm, without the cache.
-    let sentence = "Barack Obama met Angela Merkel in Berlin on Tuesday to discuss the Paris agreement.";
+    let sentence = nuner::pipeline::LATENCY_SENTENCE;
     let sentence_tokens = m.tokenizer.tokenize(sentence).map_err(err)?.len() + m.tokenizer.num_special();
     let config = FeatureConfig::nuner(m.config.num_hidden_layers);
     let once = || async {

@@ -122,7 +122,7 @@ fn encoder_tokens_per_s(model: &Pretrained, device: &Device, args: &Args, stream
 fn sentence_ms(model: &Pretrained, device: &Device) -> Result<f64> {
     use nuner::heads::FeatureConfig;
     use nuner::tokenize::words::Segmentation;
-    let sentence = "Barack Obama met Angela Merkel in Berlin on Tuesday to discuss the Paris agreement.";
+    let sentence = nuner::pipeline::LATENCY_SENTENCE;
     let config = FeatureConfig::nuner(model.config.num_hidden_layers);
     let once = || block_on(nuner::pipeline::features_of(model, &[sentence], Segmentation::Unicode, &config, device, &mut |_, _| {}));
     for _ in 0..5 {

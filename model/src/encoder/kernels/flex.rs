@@ -11,9 +11,10 @@ use burn::prelude::*;
 const CHUNK: usize = 1 << 16;
 
 /// See [`super::linear`]. Natively, big batches (at least [`PACKED_MAX_ROWS`] rows) go to the
-/// `gemm` crate, which Flex itself uses: on this machine it is ~10% faster than rten-gemm at
+/// `gemm` crate, which Flex itself uses: on this machine it is ~9% faster than rten-gemm at
 /// 4,096 rows, while rten-gemm on packed weights takes a sentence from 5.4 to 3.8 ms. In wasm,
-/// rten-gemm is the faster of the two at every size.
+/// rten-gemm is as fast at 32 × 128 and much faster on a sentence, so wasm always uses it
+/// (docs/BENCHMARKS.md).
 pub fn linear(x: Tensor<2>, weight: Tensor<2>, bias: Option<Tensor<1>>, gelu: bool) -> Tensor<2> {
     let [m, k] = x.dims();
     let [_, n] = weight.dims();

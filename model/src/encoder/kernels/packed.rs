@@ -5,7 +5,7 @@
 //! 16.5 ms in headless Chromium (one wasm thread) and from 5.4 to 3.8 ms natively
 //! (docs/BENCHMARKS.md). Packed weights are cached per weight buffer (see [`packed`]).
 
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use burn::backend::flex::FlexTensor;
 use burn::tensor::Bytes;
@@ -65,7 +65,8 @@ fn packed(w: &FlexTensor) -> Arc<PackedBMatrix<f32>> {
     let source = w.data_arc();
     let layout = w.layout();
     let key = (layout.start_offset(), [layout.shape()[0], layout.shape()[1]], [layout.strides()[0], layout.strides()[1]]);
-    let mut cache = CACHE.lock().expect("no poisoned lock");
+    // A panic while packing leaves the list itself intact: keep using it.
+    let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(e) = cache.iter().find(|e| e.layout == key && std::ptr::eq(e.source.as_ptr(), Arc::as_ptr(&source))) {
         return e.packed.clone();
     }
