@@ -6,6 +6,7 @@ use nuner::data::Example;
 
 use std::sync::Arc;
 
+use crate::launch;
 use crate::protocol::{BenchResult, Embedded, HeadInfo, ModelInfo, Predicted, Request, Response, TrainOptions, TunedLayers};
 use crate::worker::ModelWorker;
 
@@ -71,7 +72,7 @@ pub struct Bridge {
 
 impl Bridge {
     /// Spawns the worker through `loader` (see [`crate::launch`]) and asks it to load the model
-    /// under `base`.
+    /// under `base`. If the multi-threaded build fails to start, it restarts on the default build.
     pub fn start(base: &str, backend: &str, loader: &str) -> Self {
         let (status, set_status) = signal(ModelStatus::Loading { stage: "starting the worker".into(), fraction: None });
         let (embedded, set_embedded) = signal(None::<Embedded>);
@@ -81,8 +82,10 @@ impl Bridge {
         let (benched, set_benched) = signal(None::<BenchResult>);
         let (tuned, set_tuned) = signal(None::<Arc<TunedLayers>>);
         let (error, set_error) = signal(None::<String>);
-        let worker = ModelWorker::spawner()
-            .callback(move |r| match r {
+        let answered = StoredValue::new(false);
+        let on_response = move |r: Response| {
+            answered.set_value(true);
+            match r {
                 Response::Progress { stage, done, total } => set_status
                     .set(ModelStatus::Loading { stage, fraction: (total > 0).then(|| done as f64 / total as f64) }),
                 Response::Ready(info) => set_status.set(ModelStatus::Ready(info)),
@@ -110,12 +113,33 @@ impl Bridge {
                         set_error.set(Some(msg));
                     }
                 }
-            })
-            .encoding::<crate::protocol::MsgPack>()
-            .spawn_with_loader(loader);
-        worker.send(Request::Load { base: base.into(), backend: backend.into() });
+            }
+        };
+        let spawn = move |loader: &str, base: &str, backend: &str| {
+            let worker = ModelWorker::spawner()
+                .callback(on_response)
+                .encoding::<crate::protocol::MsgPack>()
+                .spawn_with_loader(loader);
+            worker.send(Request::Load { base: base.into(), backend: backend.into() });
+            worker
+        };
+        let (base, backend) = (base.to_string(), backend.to_string());
+        let worker = if launch::is_threads(loader) {
+            let (loader, channel) = launch::with_channel(loader);
+            let worker = StoredValue::new_local(spawn(&loader, &base, &backend));
+            wasm_bindgen_futures::spawn_local(async move {
+                let Some(why) = launch::start_failure(&channel, || answered.try_get_value().unwrap_or(true)).await else { return };
+                let msg = format!("the multi-threaded worker did not start ({why}); starting the one-thread worker");
+                web_sys::console::warn_1(&msg.as_str().into());
+                set_status.set(ModelStatus::Loading { stage: "starting the one-thread worker".into(), fraction: None });
+                let _ = worker.try_set_value(spawn(launch::DEFAULT_LOADER, &base, &backend));
+            });
+            worker
+        } else {
+            StoredValue::new_local(spawn(loader, &base, &backend))
+        };
         Self {
-            worker: StoredValue::new_local(worker),
+            worker,
             status,
             embedded,
             training,

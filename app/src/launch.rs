@@ -8,9 +8,18 @@
 //!
 //! `?threads=1` asks for the one-thread CPU build, `?threads=N` for a pool of N threads
 //! (default: `navigator.hardwareConcurrency`).
+//!
+//! The multi-threaded build can fail to start where the default one works (no nested workers,
+//! shared memory refused, a missing file). Its loader then posts the error on a
+//! `BroadcastChannel` named in its URL ([`with_channel`]); [`start_failure`] waits for that, or
+//! for [`START_TIMEOUT_MS`] without an answer, and the bridge restarts on [`DEFAULT_LOADER`].
 
+use std::time::Duration;
+
+use futures::future::{select, Either};
+use gloo_timers::future::sleep;
 use js_sys::Reflect;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 /// The default worker's loader (Trunk's loader shim).
@@ -19,6 +28,13 @@ pub const DEFAULT_LOADER: &str = "./worker_loader.js";
 const THREADS_LOADER: &str = "./worker_threads_loader.js";
 /// A file the multi-threaded build writes: present only when it was built.
 const THREADS_MODULE: &str = "./threads/worker.js";
+/// How long `requestAdapter()` may take before the page goes on without WebGPU (Chromium answers
+/// in well under a second, also with its software adapter; a hung GPU process must not keep the
+/// page blank).
+const ADAPTER_TIMEOUT_MS: u64 = 2_000;
+/// How long the multi-threaded worker may take to answer its first request before the page falls
+/// back to the default worker. It answers in about a second here (first highlight 3.8 s).
+pub const START_TIMEOUT_MS: u64 = 20_000;
 
 /// The loader URL of the worker build to start for `backend` (`auto`, `cpu` or `webgpu`) and the
 /// `?threads=` parameter.
@@ -48,8 +64,19 @@ pub async fn pick_loader(backend: &str, threads: Option<&str>) -> String {
     format!("{THREADS_LOADER}?threads={threads}")
 }
 
-/// Whether `navigator.gpu.requestAdapter()` gives an adapter.
+/// Whether `navigator.gpu.requestAdapter()` gives an adapter within [`ADAPTER_TIMEOUT_MS`].
 async fn has_webgpu_adapter() -> bool {
+    let probe = Box::pin(probe_webgpu_adapter());
+    match select(probe, Box::pin(sleep(Duration::from_millis(ADAPTER_TIMEOUT_MS)))).await {
+        Either::Left((found, _)) => found,
+        Either::Right(_) => {
+            web_sys::console::warn_1(&format!("no WebGPU adapter within {ADAPTER_TIMEOUT_MS} ms").into());
+            false
+        }
+    }
+}
+
+async fn probe_webgpu_adapter() -> bool {
     let run = async {
         let navigator = web_sys::window().ok_or(JsValue::NULL)?.navigator();
         let gpu = Reflect::get(&navigator, &"gpu".into())?;
@@ -72,4 +99,50 @@ async fn exists(url: &str) -> bool {
         Ok(resp) => resp.dyn_into::<web_sys::Response>().is_ok_and(|r| r.ok()),
         Err(_) => false,
     }
+}
+
+/// Whether `loader` starts the multi-threaded build.
+pub fn is_threads(loader: &str) -> bool {
+    loader.starts_with(THREADS_LOADER)
+}
+
+/// `loader` with a fresh `BroadcastChannel` name on which its start failure is reported, and that
+/// name. Unique per page, so another tab's failure never restarts this one.
+pub fn with_channel(loader: &str) -> (String, String) {
+    let channel = format!("nuner-start-{}", (js_sys::Math::random() * 1e12) as u64);
+    let sep = if loader.contains('?') { '&' } else { '?' };
+    (format!("{loader}{sep}channel={channel}"), channel)
+}
+
+/// Why the worker started with `channel` failed: the error its loader posted, or a timeout when
+/// `answered()` is still false after [`START_TIMEOUT_MS`]. `None` once it has answered.
+pub async fn start_failure(channel: &str, answered: impl Fn() -> bool) -> Option<String> {
+    let Ok(bc) = web_sys::BroadcastChannel::new(channel) else { return None };
+    let (tx, rx) = futures::channel::oneshot::channel::<String>();
+    let tx = std::cell::Cell::new(Some(tx));
+    let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+        if let Some(tx) = tx.take() {
+            let _ = tx.send(e.data().as_string().unwrap_or_else(|| format!("{:?}", e.data())));
+        }
+    });
+    bc.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    let mut failed = Box::pin(rx);
+    let mut waited = 0;
+    let why = loop {
+        match select(failed, Box::pin(sleep(Duration::from_millis(250)))).await {
+            Either::Left((Ok(why), _)) => break Some(why),
+            Either::Left((Err(_), _)) => break None,
+            Either::Right((_, rest)) => failed = rest,
+        }
+        waited += 250;
+        if answered() {
+            break None;
+        }
+        if waited >= START_TIMEOUT_MS {
+            break Some(format!("no answer in {} s", START_TIMEOUT_MS / 1000));
+        }
+    };
+    bc.set_onmessage(None);
+    bc.close();
+    why
 }

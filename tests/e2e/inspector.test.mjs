@@ -2,6 +2,8 @@
 // text shows token norms equal to the native CLI's for the same sentence (1e-3).
 import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { serve } from './server.mjs';
 
 const TEXT = 'Café Müller visited 東京 with 👍🏽 fans in 2015.';
 const TARGET = process.env.CARGO_TARGET_DIR ?? 'target';
@@ -46,4 +48,18 @@ export const tests = [
     run: (ctx) => check(ctx, '?demo=0', /^CPU \(flex, wasm, \d+ threads\)$/, 'inspector-cpu') },
   { name: 'inspector on the one-thread CPU worker matches the native norms', webgpu: false,
     run: (ctx) => check(ctx, '?demo=0&threads=1', /^CPU \(flex, wasm\)$/, null) },
+  // A deployment whose multi-threaded build is broken (its wasm is gone, so the module fails to
+  // instantiate): the loader reports it and the page restarts on the one-thread worker.
+  { name: 'a multi-threaded worker that fails to start falls back to the one-thread worker', webgpu: false,
+    run: async (ctx) => {
+      const root = resolve(process.env.DIST ?? 'dist');
+      const broken = await serve(root, { missing: ['threads/worker_bg.wasm'] });
+      try {
+        const url = `http://127.0.0.1:${broken.address().port}/`;
+        await check({ ...ctx, url }, '?demo=0', /^CPU \(flex, wasm\)$/, null);
+        assert.ok(ctx.logs.some((l) => l.includes('did not start')), `no fallback warning in:\n${ctx.logs.join('\n')}`);
+      } finally {
+        broken.close();
+      }
+    } },
 ];
