@@ -126,13 +126,17 @@ impl Bridge {
         let (base, backend) = (base.to_string(), backend.to_string());
         let worker = if launch::is_threads(loader) {
             let (loader, channel) = launch::with_channel(loader);
+            let watch = launch::StartWatch::new(&channel);
             let worker = StoredValue::new_local(spawn(&loader, &base, &backend));
             wasm_bindgen_futures::spawn_local(async move {
-                let Some(why) = launch::start_failure(&channel, || answered.try_get_value().unwrap_or(true)).await else { return };
+                let Some(why) = watch.failure(|| answered.try_get_value().unwrap_or(true)).await else { return };
                 let msg = format!("the multi-threaded worker did not start ({why}); starting the one-thread worker");
                 web_sys::console::warn_1(&msg.as_str().into());
                 set_status.set(ModelStatus::Loading { stage: "starting the one-thread worker".into(), fraction: None });
-                let _ = worker.try_set_value(spawn(launch::DEFAULT_LOADER, &base, &backend));
+                // Requests queued for the dead worker are gone: a training started meanwhile ends.
+                set_training.set(TrainStatus::Idle);
+                // The threaded build was picked because the CPU is to be used: keep to it.
+                let _ = worker.try_set_value(spawn(launch::DEFAULT_LOADER, &base, "cpu"));
             });
             worker
         } else {

@@ -11,8 +11,8 @@
 //!
 //! The multi-threaded build can fail to start where the default one works (no nested workers,
 //! shared memory refused, a missing file). Its loader then posts the error on a
-//! `BroadcastChannel` named in its URL ([`with_channel`]); [`start_failure`] waits for that, or
-//! for [`START_TIMEOUT_MS`] without an answer, and the bridge restarts on [`DEFAULT_LOADER`].
+//! `BroadcastChannel` named in its URL ([`with_channel`]); [`StartWatch`] waits for that, or for
+//! [`START_TIMEOUT_MS`] without news, and the bridge restarts on [`DEFAULT_LOADER`] on the CPU.
 
 use std::time::Duration;
 
@@ -32,8 +32,8 @@ const THREADS_MODULE: &str = "./threads/worker.js";
 /// in well under a second, also with its software adapter; a hung GPU process must not keep the
 /// page blank).
 const ADAPTER_TIMEOUT_MS: u64 = 2_000;
-/// How long the multi-threaded worker may take to answer its first request before the page falls
-/// back to the default worker. It answers in about a second here (first highlight 3.8 s).
+/// How long the multi-threaded worker may stay silent (no step of its loader, no answer) before
+/// the page falls back to the default worker. Each step takes well under a second here.
 pub const START_TIMEOUT_MS: u64 = 20_000;
 
 /// The loader URL of the worker build to start for `backend` (`auto`, `cpu` or `webgpu`) and the
@@ -114,35 +114,61 @@ pub fn with_channel(loader: &str) -> (String, String) {
     (format!("{loader}{sep}channel={channel}"), channel)
 }
 
-/// Why the worker started with `channel` failed: the error its loader posted, or a timeout when
-/// `answered()` is still false after [`START_TIMEOUT_MS`]. `None` once it has answered.
-pub async fn start_failure(channel: &str, answered: impl Fn() -> bool) -> Option<String> {
-    let Ok(bc) = web_sys::BroadcastChannel::new(channel) else { return None };
-    let (tx, rx) = futures::channel::oneshot::channel::<String>();
-    let tx = std::cell::Cell::new(Some(tx));
-    let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-        if let Some(tx) = tx.take() {
-            let _ = tx.send(e.data().as_string().unwrap_or_else(|| format!("{:?}", e.data())));
+/// Watches the start of the multi-threaded worker whose loader reports on `channel`. Made before
+/// the worker is spawned, so that no early message is missed (a `BroadcastChannel` only delivers
+/// to channels that already exist).
+pub struct StartWatch {
+    channel: Option<web_sys::BroadcastChannel>,
+    messages: futures::channel::mpsc::UnboundedReceiver<JsValue>,
+    /// Held without a channel, so that `messages` stays open (pending) and only the timeout runs.
+    _sender: Option<futures::channel::mpsc::UnboundedSender<JsValue>>,
+    _on_message: Option<Closure<dyn Fn(web_sys::MessageEvent)>>,
+}
+
+impl StartWatch {
+    /// Starts listening on `channel`. Without `BroadcastChannel`, only the timeout remains.
+    pub fn new(channel: &str) -> Self {
+        let (tx, messages) = futures::channel::mpsc::unbounded();
+        let Ok(channel) = web_sys::BroadcastChannel::new(channel) else {
+            return Self { channel: None, messages, _sender: Some(tx), _on_message: None };
+        };
+        let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+            let _ = tx.unbounded_send(e.data());
+        });
+        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        Self { channel: Some(channel), messages, _sender: None, _on_message: Some(on_message) }
+    }
+
+    /// Why the worker failed to start: the error its loader posted, or no answer for
+    /// [`START_TIMEOUT_MS`] since its last step (then the loader is told to close itself).
+    /// `None` once `answered()` holds.
+    pub async fn failure(mut self, answered: impl Fn() -> bool) -> Option<String> {
+        use futures::StreamExt;
+        let mut quiet = 0;
+        let why = loop {
+            let tick = Box::pin(sleep(Duration::from_millis(250)));
+            match select(self.messages.next(), tick).await {
+                Either::Left((Some(msg), _)) => match Reflect::get(&msg, &"failed".into()).ok().and_then(|f| f.as_string()) {
+                    Some(error) => break Some(error),
+                    None => quiet = 0,
+                },
+                Either::Left((None, _)) => unreachable!("the sender lives as long as the watch"),
+                Either::Right(_) => quiet += 250,
+            }
+            if answered() {
+                break None;
+            }
+            if quiet >= START_TIMEOUT_MS {
+                if let Some(c) = &self.channel {
+                    let _ = c.post_message(&"stop".into());
+                }
+                break Some(format!("no answer in {} s", START_TIMEOUT_MS / 1000));
+            }
+        };
+        if let Some(c) = self.channel.take() {
+            c.set_onmessage(None);
+            c.close();
         }
-    });
-    bc.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    let mut failed = Box::pin(rx);
-    let mut waited = 0;
-    let why = loop {
-        match select(failed, Box::pin(sleep(Duration::from_millis(250)))).await {
-            Either::Left((Ok(why), _)) => break Some(why),
-            Either::Left((Err(_), _)) => break None,
-            Either::Right((_, rest)) => failed = rest,
-        }
-        waited += 250;
-        if answered() {
-            break None;
-        }
-        if waited >= START_TIMEOUT_MS {
-            break Some(format!("no answer in {} s", START_TIMEOUT_MS / 1000));
-        }
-    };
-    bc.set_onmessage(None);
-    bc.close();
-    why
+        why
+    }
 }
