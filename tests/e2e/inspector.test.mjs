@@ -65,4 +65,20 @@ export const tests = [
         broken.close();
       }
     } },
+  // A threads build whose wasm download hangs: no failure to report, so after 20 s without news
+  // the page tells the loader to stop and restarts on the one-thread worker.
+  { name: 'a multi-threaded worker that hangs is given up after 20 s', webgpu: false,
+    run: async (ctx) => {
+      const root = resolve(process.env.DIST ?? 'dist');
+      const hung = await serve(root, { stall: ['threads/worker_bg.wasm'] });
+      try {
+        const url = `http://127.0.0.1:${hung.address().port}/`;
+        await check({ ...ctx, url }, '?demo=0', /^CPU \(flex, wasm\)$/, null);
+        const warning = ctx.logs.find((l) => l.includes('did not start'));
+        assert.ok(warning?.includes('no answer in 20 s'), `no timeout warning in:\n${ctx.logs.join('\n')}`);
+      } finally {
+        hung.closeAllConnections();
+        hung.close();
+      }
+    } },
 ];
