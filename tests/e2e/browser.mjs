@@ -8,10 +8,10 @@ const BASE_FLAGS = ['--headless', '--no-sandbox', '--disable-quic', '--no-first-
   '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu'];
 
 /** `webgpu`: true adds --enable-unsafe-webgpu (SwiftShader's software adapter); false leaves the
- *  page without an adapter, so the app must fall back to its CPU backend. */
-export async function launch({ webgpu }) {
+ *  page without an adapter, so the app must fall back to its CPU backend. `flags`: more flags. */
+export async function launch({ webgpu, flags = [] }) {
   const dir = mkdtempSync(join(tmpdir(), 'nuner-chromium-'));
-  const args = webgpu ? [...BASE_FLAGS, '--enable-unsafe-webgpu'] : BASE_FLAGS;
+  const args = [...BASE_FLAGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : []), ...flags];
   const context = await chromium.launchPersistentContext(dir, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true, args,
     viewport: { width: 1100, height: 900 },

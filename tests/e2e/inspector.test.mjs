@@ -52,33 +52,29 @@ export const tests = [
   // instantiate): the loader reports it and the page restarts on the one-thread worker.
   { name: 'a multi-threaded worker that fails to start falls back to the one-thread worker', webgpu: false,
     run: async (ctx) => {
-      const root = resolve(process.env.DIST ?? 'dist');
-      const broken = await serve(root, { missing: ['threads/worker_bg.wasm'] });
-      try {
-        const url = `http://127.0.0.1:${broken.address().port}/`;
-        await check({ ...ctx, url }, '?demo=0', /^CPU \(flex, wasm\)$/, null);
-        // Reported by the loader, not found by the 20 s timeout.
-        const warning = ctx.logs.find((l) => l.includes('did not start'));
-        assert.ok(warning, `no fallback warning in:\n${ctx.logs.join('\n')}`);
-        assert.ok(!warning.includes('no answer in'), `the failure was not reported by the loader: ${warning}`);
-      } finally {
-        broken.close();
-      }
+      const warning = await fallback(ctx, { missing: ['threads/worker_bg.wasm'] });
+      // Reported by the loader, not found by the 20 s timeout.
+      assert.ok(warning, `no fallback warning in:\n${ctx.logs.join('\n')}`);
+      assert.ok(!warning.includes('no answer in'), `the failure was not reported by the loader: ${warning}`);
     } },
   // A threads build whose wasm download hangs: no failure to report, so after 20 s without news
   // the page tells the loader to stop and restarts on the one-thread worker.
   { name: 'a multi-threaded worker that hangs is given up after 20 s', webgpu: false,
     run: async (ctx) => {
-      const root = resolve(process.env.DIST ?? 'dist');
-      const hung = await serve(root, { stall: ['threads/worker_bg.wasm'] });
-      try {
-        const url = `http://127.0.0.1:${hung.address().port}/`;
-        await check({ ...ctx, url }, '?demo=0', /^CPU \(flex, wasm\)$/, null);
-        const warning = ctx.logs.find((l) => l.includes('did not start'));
-        assert.ok(warning?.includes('no answer in 20 s'), `no timeout warning in:\n${ctx.logs.join('\n')}`);
-      } finally {
-        hung.closeAllConnections();
-        hung.close();
-      }
+      const warning = await fallback(ctx, { stall: ['threads/worker_bg.wasm'] });
+      assert.ok(warning?.includes('no answer in 20 s'), `no timeout warning in:\n${ctx.logs.join('\n')}`);
     } },
 ];
+
+/** Serves dist/ with the test server's `options` (missing or stalled files), checks that the page
+ *  ends up on the one-thread CPU worker with the native norms, and returns its fallback warning. */
+async function fallback(ctx, options) {
+  const server = await serve(resolve(process.env.DIST ?? 'dist'), options);
+  try {
+    await check({ ...ctx, url: `http://127.0.0.1:${server.address().port}/` }, '?demo=0', /^CPU \(flex, wasm\)$/, null);
+    return ctx.logs.find((l) => l.includes('did not start'));
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+}

@@ -1,23 +1,19 @@
 // V8 sampling profile of the multi-threaded CPU worker (not a test): embeds a sentence 200 times
-// on the inspector tab, with Chromium's --js-flags=--prof, one log per renderer process.
+// on the inspector tab, with Chromium's --js-flags=--prof, one log per isolate (the page, the
+// model worker, each pool worker): isolate-<address>-<pid>-v8-<pid>.log.
 // Usage (after trunk build --release): node tests/e2e/profile.mjs /tmp/prof
-//          then: node --prof-process /tmp/prof/v8-<pid>.log   (the biggest log is the page's)
+//          then: node --prof-process <log>   for each of the biggest logs
 // Ticks of threads blocked in Atomics.wait show up under `syscall`; read the bottom-up profile.
-import { chromium } from 'playwright-core';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { launch } from './browser.mjs';
 import { serve } from './server.mjs';
 
 const out = resolve(process.argv[2] ?? 'prof');
 mkdirSync(out, { recursive: true });
 const server = await serve(resolve(process.env.DIST ?? 'dist'));
 const url = `http://127.0.0.1:${server.address().port}/`;
-const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'nuner-prof-')), {
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', `--js-flags=--prof --logfile=${out}/v8-%p.log`],
-});
-const page = context.pages()[0] ?? (await context.newPage());
+const { context, page } = await launch({ webgpu: false, flags: [`--js-flags=--prof --logfile=${out}/v8-%p.log`] });
 await page.goto(`${url}${process.env.NUNER_PROFILE_QUERY ?? '?backend=cpu&demo=0'}`);
 await page.waitForSelector('[data-state=ready]', { timeout: 120_000 });
 await page.click('#tab-inspect');
