@@ -20,8 +20,16 @@ TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}/threads
 # One memory, imported and shared by every thread (this nightly's rustc no longer asks wasm-ld for
 # it by itself), up to 4 GiB, and the TLS symbols wasm-bindgen's thread start-up calls.
 LINK="--shared-memory --import-memory --max-memory=4294967296 --export=__wasm_init_tls --export=__tls_size --export=__tls_align --export=__tls_base"
+# Relaxed SIMD (fused multiply-add in the GEMM and vector kernels) for the crates whose kernels
+# use it; not for every crate, since macerator (Flex's SIMD) does not build with it. A browser
+# without relaxed SIMD cannot compile this module, and the page falls back to the one-thread build.
+RELAXED=()
+for p in rten-simd rten-gemm rten-vecmath nuner; do
+  RELAXED+=(--config "profile.$PROFILE.package.$p.rustflags=['-C', 'target-feature=+relaxed-simd']")
+done
 RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 $(printf -- ' -C link-arg=%s' $LINK)" \
   rustup run "$NIGHTLY" cargo build --quiet --target wasm32-unknown-unknown -Z build-std=panic_abort,std \
+  -Z profile-rustflags "${RELAXED[@]}" \
   --target-dir "$TARGET_DIR" --profile "$PROFILE" -p nuner-app --bin worker
 DIR=$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")
 wasm-bindgen --target web --out-dir "$OUT" --out-name worker --no-typescript \

@@ -125,8 +125,7 @@ impl Bridge {
         };
         let (base, backend) = (base.to_string(), backend.to_string());
         let worker = if launch::is_threads(loader) {
-            let (loader, channel) = launch::with_channel(loader);
-            let watch = launch::StartWatch::new(&channel);
+            let (loader, watch) = launch::StartWatch::for_loader(loader);
             let worker = StoredValue::new_local(spawn(&loader, &base, &backend));
             wasm_bindgen_futures::spawn_local(async move {
                 let Some(why) = watch.failure(|| answered.try_get_value().unwrap_or(true)).await else { return };

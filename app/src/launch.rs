@@ -11,8 +11,8 @@
 //!
 //! The multi-threaded build can fail to start where the default one works (no nested workers,
 //! shared memory refused, a missing file). Its loader then posts the error on a
-//! `BroadcastChannel` named in its URL ([`with_channel`]); [`StartWatch`] waits for that, or for
-//! [`START_TIMEOUT_MS`] without news, and the bridge restarts on [`DEFAULT_LOADER`] on the CPU.
+//! `BroadcastChannel` named in its URL ([`StartWatch::for_loader`]). The watch waits for that, or
+//! for [`START_TIMEOUT_MS`] without news, and the bridge restarts on [`DEFAULT_LOADER`] on the CPU.
 
 use std::time::Duration;
 
@@ -106,17 +106,9 @@ pub fn is_threads(loader: &str) -> bool {
     loader.starts_with(THREADS_LOADER)
 }
 
-/// `loader` with a fresh `BroadcastChannel` name on which its start failure is reported, and that
-/// name. Unique per page, so another tab's failure never restarts this one.
-pub fn with_channel(loader: &str) -> (String, String) {
-    let channel = format!("nuner-start-{}", (js_sys::Math::random() * 1e12) as u64);
-    let sep = if loader.contains('?') { '&' } else { '?' };
-    (format!("{loader}{sep}channel={channel}"), channel)
-}
-
-/// Watches the start of the multi-threaded worker whose loader reports on `channel`. Made before
-/// the worker is spawned, so that no early message is missed (a `BroadcastChannel` only delivers
-/// to channels that already exist).
+/// Watches the start of the multi-threaded worker, whose loader reports on a `BroadcastChannel`
+/// named in its URL. Made before the worker is spawned, so that no early message is missed (a
+/// `BroadcastChannel` only delivers to channels that already exist).
 pub struct StartWatch {
     channel: Option<web_sys::BroadcastChannel>,
     messages: futures::channel::mpsc::UnboundedReceiver<JsValue>,
@@ -126,17 +118,22 @@ pub struct StartWatch {
 }
 
 impl StartWatch {
-    /// Starts listening on `channel`. Without `BroadcastChannel`, only the timeout remains.
-    pub fn new(channel: &str) -> Self {
+    /// `loader` with a fresh channel name in its URL, and a watch already listening on that
+    /// channel. The name is unique per page, so another tab's failure never restarts this one.
+    /// Without `BroadcastChannel`, only the timeout remains.
+    pub fn for_loader(loader: &str) -> (String, Self) {
+        let name = format!("nuner-start-{}", (js_sys::Math::random() * 1e12) as u64);
+        let sep = if loader.contains('?') { '&' } else { '?' };
+        let url = format!("{loader}{sep}channel={name}");
         let (tx, messages) = futures::channel::mpsc::unbounded();
-        let Ok(channel) = web_sys::BroadcastChannel::new(channel) else {
-            return Self { channel: None, messages, _sender: Some(tx), _on_message: None };
+        let Ok(channel) = web_sys::BroadcastChannel::new(&name) else {
+            return (url, Self { channel: None, messages, _sender: Some(tx), _on_message: None });
         };
         let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
             let _ = tx.unbounded_send(e.data());
         });
         channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        Self { channel: Some(channel), messages, _sender: None, _on_message: Some(on_message) }
+        (url, Self { channel: Some(channel), messages, _sender: None, _on_message: Some(on_message) })
     }
 
     /// Why the worker failed to start: the error its loader posted, or no answer for

@@ -64,6 +64,22 @@ export const tests = [
       const warning = await fallback(ctx, { stall: ['threads/worker_bg.wasm'] });
       assert.ok(warning?.includes('no answer in 20 s'), `no timeout warning in:\n${ctx.logs.join('\n')}`);
     } },
+  // A GPU process that never answers: `requestAdapter()` is replaced by a promise that never
+  // settles. After 2 s the page goes on without WebGPU and starts the multi-threaded CPU worker.
+  { name: 'a WebGPU probe that never answers is given up after 2 s', webgpu: false,
+    run: async (ctx) => {
+      await ctx.page.addInitScript(() => {
+        Object.defineProperty(Navigator.prototype, 'gpu', {
+          configurable: true,
+          get: () => ({ requestAdapter: () => new Promise(() => {}) }),
+        });
+      });
+      const t0 = Date.now();
+      await check(ctx, '?demo=0', /^CPU \(flex, wasm, \d+ threads\)$/, null);
+      assert.ok(ctx.logs.some((l) => l.includes('no WebGPU adapter within 2000 ms')),
+        `no probe timeout warning in:\n${ctx.logs.join('\n')}`);
+      console.log(`     ready on the CPU ${((Date.now() - t0) / 1e3).toFixed(1)} s after the page was opened`);
+    } },
 ];
 
 /** Serves dist/ with the test server's `options` (missing or stalled files), checks that the page

@@ -73,7 +73,14 @@ impl Encoder {
     /// # Shapes
     /// - every tensor of `input`: `[batch, seq]`
     /// - output: `layers + 1` hidden states of `[batch, seq, hidden]`
+    ///
+    /// On the CPU, the pass runs with the thread pool kept awake ([`kernels::with_pool_awake`]).
     pub fn forward(&self, input: EncoderInput) -> EncoderOutput {
+        let device = input.input_ids.device();
+        kernels::with_pool_awake(&device, || self.forward_pass(input))
+    }
+
+    fn forward_pass(&self, input: EncoderInput) -> EncoderOutput {
         let pad_mask = self.pad_mask(input.attention_mask);
         let x = self.embeddings.forward(input.input_ids, input.position_ids, input.token_type_ids);
         let mut hidden_states = Vec::with_capacity(self.layers.len() + 1);

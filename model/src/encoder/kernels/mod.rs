@@ -11,6 +11,8 @@
 //! [`attention`] runs one task per sequence: per head, a GEMM into a `[seq, seq]` scratch, the
 //! scale, key mask and rten-vecmath's SIMD softmax per row (Flex's fused op calls scalar `expf`
 //! per score), and a GEMM writing the context straight into the head's columns.
+//! [`with_pool_awake`] keeps the rayon pool's threads spinning through a forward pass, so that
+//! a sentence's small GEMMs are split without waking a sleeping thread each time.
 //! docs/BENCHMARKS.md measures each step.
 
 use burn::nn::Linear;
@@ -55,6 +57,21 @@ pub fn attention(q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, heads: usize, pad_mas
     context.swap_dims(1, 2).reshape([batch, seq, hidden])
 }
 
+/// Runs `f`, one forward pass, on the rayon pool with the pool's other threads kept awake until
+/// it returns ([`awake`]), on a plain Flex device with a pool of more than one thread;
+/// otherwise just runs `f`.
+pub fn with_pool_awake<R: Send>(device: &Device, f: impl FnOnce() -> R + Send) -> R {
+    #[cfg(all(feature = "flex", feature = "parallel"))]
+    {
+        let threads = rayon::current_num_threads();
+        if threads > 1 && !device.is_autodiff() && *device == Device::flex() {
+            return awake::run(threads, f);
+        }
+    }
+    let _ = device;
+    f()
+}
+
 /// Whether `x` is an f32 tensor on the Flex device outside any autodiff graph.
 #[cfg(feature = "flex")]
 fn on_plain_flex<const D: usize>(x: &Tensor<D>) -> bool {
@@ -62,6 +79,8 @@ fn on_plain_flex<const D: usize>(x: &Tensor<D>) -> bool {
     !device.is_autodiff() && device == Device::flex() && x.dtype() == burn::tensor::DType::F32
 }
 
+#[cfg(all(feature = "flex", feature = "parallel"))]
+mod awake;
 #[cfg(feature = "flex")]
 mod flex;
 #[cfg(feature = "flex")]

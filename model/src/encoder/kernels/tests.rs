@@ -102,3 +102,17 @@ fn autodiff_keeps_burns_gradient() {
     assert!((g[2] - 0.5).abs() < 1e-6, "{g:?}");
     assert!(g[4] > 1.0 && g[0] < 0.0, "{g:?}");
 }
+
+/// A pass on a plain Flex device runs on the rayon pool (the other threads spinning); on an
+/// autodiff device it runs where it is called.
+#[cfg(feature = "parallel")]
+#[test]
+fn the_pass_moves_to_the_pool_only_on_plain_flex() {
+    if rayon::current_num_threads() < 2 {
+        eprintln!("SKIP: one rayon thread on this machine, passes run where they are called");
+        return;
+    }
+    assert_eq!(rayon::current_thread_index(), None, "the test thread is outside the pool");
+    assert!(with_pool_awake(&Device::flex(), rayon::current_thread_index).is_some());
+    assert!(with_pool_awake(&Device::flex().autodiff(), rayon::current_thread_index).is_none());
+}
