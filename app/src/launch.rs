@@ -6,6 +6,8 @@
 //!   rayon across web workers sharing the module's memory. It needs a cross-origin isolated page
 //!   (COOP/COEP headers, for shared memory), and is only started when WebGPU will not be used.
 //!
+//! The multi-threaded build also uses relaxed SIMD; a browser without it gets the default build.
+//!
 //! `?threads=1` asks for the one-thread CPU build, `?threads=N` for a pool of N threads
 //! (default: `navigator.hardwareConcurrency`).
 //!
@@ -57,6 +59,10 @@ pub async fn pick_loader(backend: &str, threads: Option<&str>) -> String {
     if backend != "cpu" && has_webgpu_adapter().await {
         return DEFAULT_LOADER.into();
     }
+    if !has_relaxed_simd() {
+        web_sys::console::warn_1(&"this browser has no relaxed SIMD, which the multi-threaded build needs; the CPU runs on one thread".into());
+        return DEFAULT_LOADER.into();
+    }
     if !exists(THREADS_MODULE).await {
         web_sys::console::warn_1(&"no multi-threaded build in this deployment; the CPU runs on one thread".into());
         return DEFAULT_LOADER.into();
@@ -89,6 +95,25 @@ async fn probe_webgpu_adapter() -> bool {
         Ok(!adapter.is_null() && !adapter.is_undefined())
     };
     run.await.unwrap_or(false)
+}
+
+/// A module of one function that uses `f32x4.relaxed_madd`: valid only where relaxed SIMD is
+/// enabled, which the multi-threaded build's kernels use (scripts/build_threads.sh).
+const RELAXED_SIMD_PROBE: &[u8] = &[
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type section: one type, () -> v128
+    0x03, 0x02, 0x01, 0x00, // function section: one function, of type 0
+    0x0a, 0x3d, 0x01, 0x3b, 0x00, // code section: one body of 59 bytes, no locals
+    0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // v128.const 0
+    0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // v128.const 0
+    0xfd, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // v128.const 0
+    0xfd, 0x85, 0x02, // f32x4.relaxed_madd
+    0x0b, // end
+];
+
+/// Whether the browser validates [`RELAXED_SIMD_PROBE`].
+fn has_relaxed_simd() -> bool {
+    js_sys::WebAssembly::validate(&js_sys::Uint8Array::from(RELAXED_SIMD_PROBE).into()).unwrap_or(false)
 }
 
 /// Whether `url` answers 200 (Trunk.toml sets `no_spa`, so `trunk serve` answers a missing file

@@ -80,6 +80,15 @@ export const tests = [
         `no probe timeout warning in:\n${ctx.logs.join('\n')}`);
       console.log(`     ready on the CPU ${((Date.now() - t0) / 1e3).toFixed(1)} s after the page was opened`);
     } },
+  // A browser without relaxed SIMD (which the multi-threaded build's kernels use) cannot compile
+  // that build: the page sees it beforehand and starts the one-thread worker, without a failure.
+  { name: 'a browser without relaxed SIMD gets the one-thread worker', webgpu: false,
+    run: async (ctx) => {
+      await ctx.page.addInitScript(() => { WebAssembly.validate = () => false; });
+      await check(ctx, '?demo=0', /^CPU \(flex, wasm\)$/, null);
+      assert.ok(ctx.logs.some((l) => l.includes('no relaxed SIMD')), `no relaxed SIMD warning in:\n${ctx.logs.join('\n')}`);
+      assert.ok(!ctx.logs.some((l) => l.includes('did not start')), 'the threaded worker was started and failed');
+    } },
 ];
 
 /** Serves dist/ with the test server's `options` (missing or stalled files), checks that the page

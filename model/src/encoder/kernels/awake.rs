@@ -6,9 +6,13 @@
 //! per GEMM, as much as a sentence's GEMM saves by being split (docs/BENCHMARKS.md). Here the
 //! pass runs on one pool thread while every other pool thread spins on `rayon::yield_now`,
 //! so each split is taken by a thread that is already awake, by stealing.
+//!
+//! Only one pass at a time keeps the pool awake: a pass that starts while another one does
+//! (native callers with several streams) runs as before, so that one pass never waits for a
+//! spinner busy with another pass's work.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use web_time::Instant;
@@ -18,14 +22,34 @@ thread_local! {
     static BUSY: Cell<bool> = const { Cell::new(false) };
 }
 
-/// How long a spinner polls without finding work before it goes back to sleep: far longer than
-/// the gaps between a sentence's parallel ops. It bounds the one stall this scheme can cause:
-/// with three or more threads, a thread can pick up a spinner while a job of the same pass is
-/// waiting lower on its own stack; the pass then waits for the spinner, until it gives up.
-const IDLE_LIMIT: Duration = Duration::from_millis(5);
+/// Passes under way with their pool kept awake: 0 or 1.
+static AWAKE: AtomicUsize = AtomicUsize::new(0);
 
-/// Polls between two looks at the clock (`performance.now()` in wasm is a call into JS).
+/// How long a spinner polls without finding work before it goes back to sleep: far longer than
+/// the gaps between a sentence's parallel ops (shorter than a millisecond here). It bounds the one
+/// stall this scheme can cause: a thread that has stolen a job of the pass before its spinner
+/// reached it may run the spinner while that job waits lower on its stack; the pass then waits
+/// for the spinner until it gives up.
+#[cfg(not(test))]
+const IDLE_LIMIT: Duration = Duration::from_millis(5);
+/// Long enough in tests that no spinner gives up while a loaded machine starts the others.
+#[cfg(test)]
+const IDLE_LIMIT: Duration = Duration::from_millis(1500);
+
+/// Idle polls between two looks at the clock (`performance.now()` in wasm is a call into JS);
+/// natively, a spinner also yields its core to the OS there.
 const POLLS_PER_CLOCK: u32 = 256;
+
+/// What the spinners of one pass did (read by the tests).
+#[derive(Debug, Default)]
+pub struct Spinners {
+    /// Spinners that started spinning.
+    pub started: AtomicUsize,
+    /// Spinners spinning now.
+    pub live: AtomicUsize,
+    /// Spinners that went back to sleep after [`IDLE_LIMIT`] without work.
+    pub gave_up: AtomicUsize,
+}
 
 /// Sets a flag when dropped, also while unwinding, so that spinners never outlive the pass.
 struct SetOnDrop<'a>(&'a AtomicBool);
@@ -33,6 +57,15 @@ struct SetOnDrop<'a>(&'a AtomicBool);
 impl Drop for SetOnDrop<'_> {
     fn drop(&mut self) {
         self.0.store(true, Ordering::Release);
+    }
+}
+
+/// Decrements a counter when dropped.
+struct Leave<'a>(&'a AtomicUsize);
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -51,94 +84,69 @@ impl Drop for Busy {
     }
 }
 
-/// Runs `f` on a pool thread while the pool's `threads - 1` other threads spin.
+/// Runs `f` on a pool thread while every other thread of the pool spins.
 ///
-/// Nested calls (from inside a pass, or from a thread that is spinning) just run `f`.
-pub fn run<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
-    if BUSY.with(Cell::get) {
-        return f();
-    }
-    let done = AtomicBool::new(false);
-    rayon::scope(|s| {
-        let _busy = Busy::enter();
-        for _ in 1..threads {
-            s.spawn(|_| spin(&done));
-        }
-        let _done = SetOnDrop(&done);
-        f()
-    })
+/// Nested calls (from inside a pass, or from a thread that is spinning) and passes that start
+/// while another pass keeps the pool awake just run `f`.
+pub fn run<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    run_counted(f, &Spinners::default()).0
 }
 
-/// Runs other pool jobs until `done`. Returns at once on a thread that is already busy: the
-/// pass's own thread pops spinners from its deque while it waits inside a `join`, and a spinner
-/// can steal another spinner while it waits; either would otherwise wait on itself.
-fn spin(done: &AtomicBool) {
+/// [`run`], counting what the spinners do in `spinners`; also says whether the pool was kept
+/// awake (false for the passes that [`run`] just runs).
+pub fn run_counted<R: Send>(f: impl FnOnce() -> R + Send, spinners: &Spinners) -> (R, bool) {
     if BUSY.with(Cell::get) {
+        return (f(), false);
+    }
+    if AWAKE.compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire).is_err() {
+        return (f(), false);
+    }
+    let _awake = Leave(&AWAKE);
+    let done = AtomicBool::new(false);
+    let out = rayon::scope(|s| {
+        let _busy = Busy::enter();
+        // One spinner per thread, in each thread's own queue (none can take another's); the
+        // copy that reaches this thread finds it busy and returns.
+        s.spawn_broadcast(|_, _| spin(&done, spinners));
+        let _done = SetOnDrop(&done);
+        f()
+    });
+    (out, true)
+}
+
+/// Runs other pool jobs until `done`, or until [`IDLE_LIMIT`] passes without any. Returns at once
+/// when the pass is over or the thread is busy (the pass's own thread, or a spinner that picks up
+/// another pass's spinner while it waits inside a job), as it would otherwise wait on itself.
+fn spin(done: &AtomicBool, spinners: &Spinners) {
+    if done.load(Ordering::Acquire) || BUSY.with(Cell::get) {
         return;
     }
     let _busy = Busy::enter();
+    spinners.started.fetch_add(1, Ordering::AcqRel);
+    spinners.live.fetch_add(1, Ordering::AcqRel);
+    let _live = Leave(&spinners.live);
     let mut idle_since = Instant::now();
-    let mut polls = 0;
+    let mut worked = false;
+    let mut polls = 0u32;
     while !done.load(Ordering::Acquire) {
         if rayon::yield_now() == Some(rayon::Yield::Executed) {
-            polls = 0;
-            idle_since = Instant::now();
+            worked = true;
             continue;
         }
         std::hint::spin_loop();
-        polls += 1;
-        if polls % POLLS_PER_CLOCK == 0 && idle_since.elapsed() > IDLE_LIMIT {
-            return;
+        polls = polls.wrapping_add(1);
+        if polls % POLLS_PER_CLOCK == 0 {
+            #[cfg(not(target_family = "wasm"))]
+            std::thread::yield_now();
+            if std::mem::take(&mut worked) {
+                idle_since = Instant::now();
+            } else if idle_since.elapsed() > IDLE_LIMIT {
+                spinners.gave_up.fetch_add(1, Ordering::AcqRel);
+                return;
+            }
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use rayon::prelude::*;
-
-    fn pool(threads: usize) -> rayon::ThreadPool {
-        rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool")
-    }
-
-    /// Passes with parallel work inside, nested passes (from the pass's own thread and from
-    /// pool jobs), and passes entered from several outside threads at once all finish with the
-    /// right result.
-    #[test]
-    fn passes_finish_nested_parallel_and_concurrent() {
-        for threads in [2, 3, 4] {
-            let pool = pool(threads);
-            let expected = (0..64u64).sum::<u64>() * (0..1000u64).sum::<u64>();
-            let pass = || {
-                pool.install(|| {
-                    run(threads, || {
-                        (0..64u64)
-                            .into_par_iter()
-                            .map(|i| run(threads, || (0..1000u64).into_par_iter().map(|j| i * j).sum::<u64>()))
-                            .sum::<u64>()
-                    })
-                })
-            };
-            for _ in 0..20 {
-                let sums: Vec<u64> = std::thread::scope(|s| {
-                    let streams: Vec<_> = (0..3).map(|_| s.spawn(pass)).collect();
-                    streams.into_iter().map(|t| t.join().expect("no panic")).collect()
-                });
-                assert_eq!(sums, vec![expected; 3], "{threads} threads");
-            }
-        }
-    }
-
-    /// A panic in the pass reaches the caller, and the spinners stop (the call returns).
-    #[test]
-    fn a_panic_in_the_pass_propagates() {
-        let pool = pool(3);
-        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            pool.install(|| run(3, || -> u32 { panic!("in the pass") }))
-        }));
-        let msg = caught.expect_err("the panic propagates");
-        assert_eq!(msg.downcast_ref::<&str>(), Some(&"in the pass"));
-        assert_eq!(pool.install(|| run(3, || 7)), 7, "the pool still works");
-    }
-}
+mod tests;

@@ -63,9 +63,8 @@ pub fn attention(q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, heads: usize, pad_mas
 pub fn with_pool_awake<R: Send>(device: &Device, f: impl FnOnce() -> R + Send) -> R {
     #[cfg(all(feature = "flex", feature = "parallel"))]
     {
-        let threads = rayon::current_num_threads();
-        if threads > 1 && !device.is_autodiff() && *device == Device::flex() {
-            return awake::run(threads, f);
+        if rayon::current_num_threads() > 1 && !device.is_autodiff() && *device == Device::flex() {
+            return awake::run(f);
         }
     }
     let _ = device;
