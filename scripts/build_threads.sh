@@ -20,9 +20,10 @@ TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}/threads
 # One memory, imported and shared by every thread (this nightly's rustc no longer asks wasm-ld for
 # it by itself), up to 4 GiB, and the TLS symbols wasm-bindgen's thread start-up calls.
 LINK="--shared-memory --import-memory --max-memory=4294967296 --export=__wasm_init_tls --export=__tls_size --export=__tls_align --export=__tls_base"
-# Relaxed SIMD (fused multiply-add in the GEMM and vector kernels) for the crates whose kernels
-# use it; not for every crate, since macerator (Flex's SIMD) does not build with it. A browser
-# without relaxed SIMD cannot compile this module, and the page falls back to the one-thread build.
+# Relaxed SIMD (`f32x4.relaxed_madd`, fused where the CPU can) for the crates whose GEMM and
+# vector kernels use it; not for every crate, since macerator (Flex's SIMD) does not build with it.
+# A browser without relaxed SIMD cannot compile this module: the page checks for it first
+# (app/src/launch.rs) and starts the one-thread build instead.
 RELAXED=()
 for p in rten-simd rten-gemm rten-vecmath nuner; do
   RELAXED+=(--config "profile.$PROFILE.package.$p.rustflags=['-C', 'target-feature=+relaxed-simd']")

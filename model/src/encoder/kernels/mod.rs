@@ -63,7 +63,7 @@ pub fn attention(q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, heads: usize, pad_mas
 pub fn with_pool_awake<R: Send>(device: &Device, f: impl FnOnce() -> R + Send) -> R {
     #[cfg(all(feature = "flex", feature = "parallel"))]
     {
-        if rayon::current_num_threads() > 1 && !device.is_autodiff() && *device == Device::flex() {
+        if rayon::current_num_threads() > 1 && is_plain_flex(device) {
             return awake::run(f);
         }
     }
@@ -74,8 +74,13 @@ pub fn with_pool_awake<R: Send>(device: &Device, f: impl FnOnce() -> R + Send) -
 /// Whether `x` is an f32 tensor on the Flex device outside any autodiff graph.
 #[cfg(feature = "flex")]
 fn on_plain_flex<const D: usize>(x: &Tensor<D>) -> bool {
-    let device = x.device();
-    !device.is_autodiff() && device == Device::flex() && x.dtype() == burn::tensor::DType::F32
+    is_plain_flex(&x.device()) && x.dtype() == burn::tensor::DType::F32
+}
+
+/// Whether `device` is the Flex device outside any autodiff graph.
+#[cfg(feature = "flex")]
+fn is_plain_flex(device: &Device) -> bool {
+    !device.is_autodiff() && *device == Device::flex()
 }
 
 #[cfg(all(feature = "flex", feature = "parallel"))]
