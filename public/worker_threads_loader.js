@@ -19,7 +19,7 @@ import('./threads/worker.js')
     say({ step: 'module instantiated' });
     await pkg.initThreadPool(threads);
     say({ step: `${threads} threads started` });
-    pkg.start_worker();
+    pkg.start_worker(navigator.hardwareConcurrency || 0);
   })
   .catch((e) => {
     console.error(`the multi-threaded worker failed to start: ${e}`);

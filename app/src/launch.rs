@@ -9,7 +9,8 @@
 //! The multi-threaded build also uses relaxed SIMD; a browser without it gets the default build.
 //!
 //! `?threads=1` asks for the one-thread CPU build, `?threads=N` for a pool of N threads
-//! (default: `navigator.hardwareConcurrency`).
+//! (default: `navigator.hardwareConcurrency`). However many threads, no more than the cores
+//! spin through a forward pass (`nuner::encoder::kernels::set_cores`).
 //!
 //! The multi-threaded build can fail to start where the default one works (no nested workers,
 //! shared memory refused, a missing file). Its loader then posts the error on a

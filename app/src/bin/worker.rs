@@ -20,9 +20,12 @@ fn main() {}
 #[cfg(target_feature = "atomics")]
 pub use wasm_bindgen_rayon::init_thread_pool;
 
-/// Registers the model worker (multi-threaded build; see `main`).
+/// Registers the model worker (multi-threaded build; see `main`). `cores` is
+/// `navigator.hardwareConcurrency` (0 if unknown): no more threads than that spin through a
+/// forward pass ([`nuner::encoder::kernels::set_cores`]).
 #[cfg(target_feature = "atomics")]
 #[wasm_bindgen::prelude::wasm_bindgen]
-pub fn start_worker() {
+pub fn start_worker(cores: usize) {
+    nuner::encoder::kernels::set_cores(cores);
     register();
 }

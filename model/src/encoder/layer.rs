@@ -90,9 +90,7 @@ impl SelfAttention {
     /// - `pad_mask`: `[batch, heads, seq, seq]`, `true` where the key is padding
     /// - output: `[batch, seq, hidden]` (before the residual and LayerNorm)
     pub fn forward(&self, x: Tensor<3>, pad_mask: Tensor<4, Bool>) -> Tensor<3> {
-        let q = dense(&self.query, x.clone(), false);
-        let k = dense(&self.key, x.clone(), false);
-        let v = dense(&self.value, x, false);
+        let [q, k, v] = super::kernels::linears([&self.query, &self.key, &self.value], x);
         // softmax(q·kᵀ / sqrt(head_dim) with padded keys at -inf) · v per head, as HF's sdpa path.
         let context = super::kernels::attention(q, k, v, self.num_heads, pad_mask);
         dense(&self.output, context, false)

@@ -10,6 +10,9 @@
 //! Only one pass at a time keeps the pool awake: a pass that starts while another one does
 //! (native callers with several streams) runs as before, so that one pass never waits for a
 //! spinner busy with another pass's work.
+//!
+//! At most `cores - 1` threads spin ([`set_cores`]): a spinning web worker cannot hand its core
+//! back, so in a pool larger than the cores the spinners would take the pass's own core.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -24,6 +27,26 @@ thread_local! {
 
 /// Passes under way with their pool kept awake: 0 or 1.
 static AWAKE: AtomicUsize = AtomicUsize::new(0);
+
+/// The cores the pool's threads share, as told by [`set_cores`]; 0 when not told.
+static CORES: AtomicUsize = AtomicUsize::new(0);
+
+/// Tells the awake pool how many cores its threads share: at most `cores - 1` threads then spin
+/// beside a pass, and with one core none do. In wasm a spinning web worker cannot yield its core,
+/// so with `?threads=4` on two cores three spinners would share them with the pass; the page
+/// passes `navigator.hardwareConcurrency`. Natively spinners yield to the OS every
+/// [`POLLS_PER_CLOCK`] polls, and nothing needs to be set. 0 lifts the limit.
+pub fn set_cores(cores: usize) {
+    CORES.store(cores, Ordering::Release);
+}
+
+/// Spinners one pass may have, from [`set_cores`].
+fn spinner_limit() -> usize {
+    match CORES.load(Ordering::Acquire) {
+        0 => usize::MAX,
+        cores => cores - 1,
+    }
+}
 
 /// How long a spinner polls without finding work before it goes back to sleep: far longer than
 /// the gaps between a sentence's parallel ops (shorter than a millisecond here). It bounds the one
@@ -89,13 +112,13 @@ impl Drop for Busy {
 /// Nested calls (from inside a pass, or from a thread that is spinning) and passes that start
 /// while another pass keeps the pool awake just run `f`.
 pub fn run<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    run_counted(f, &Spinners::default()).0
+    run_counted(f, &Spinners::default(), spinner_limit()).0
 }
 
-/// [`run`], counting what the spinners do in `spinners`; also says whether the pool was kept
-/// awake (false for the passes that [`run`] just runs).
-pub fn run_counted<R: Send>(f: impl FnOnce() -> R + Send, spinners: &Spinners) -> (R, bool) {
-    if BUSY.with(Cell::get) {
+/// [`run`] with at most `limit` spinners, counting what they do in `spinners`; also says whether
+/// the pool was kept awake (false for the passes that [`run`] just runs, and when `limit` is 0).
+pub fn run_counted<R: Send>(f: impl FnOnce() -> R + Send, spinners: &Spinners, limit: usize) -> (R, bool) {
+    if BUSY.with(Cell::get) || limit == 0 {
         return (f(), false);
     }
     if AWAKE.compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire).is_err() {
@@ -103,11 +126,13 @@ pub fn run_counted<R: Send>(f: impl FnOnce() -> R + Send, spinners: &Spinners) -
     }
     let _awake = Leave(&AWAKE);
     let done = AtomicBool::new(false);
+    let slots = AtomicUsize::new(limit);
     let out = rayon::scope(|s| {
         let _busy = Busy::enter();
         // One spinner per thread, in each thread's own queue (none can take another's); the
-        // copy that reaches this thread finds it busy and returns.
-        s.spawn_broadcast(|_, _| spin(&done, spinners));
+        // copy that reaches this thread finds it busy and returns, and so do those that come
+        // after `limit` others have started.
+        s.spawn_broadcast(|_, _| spin(&done, &slots, spinners));
         let _done = SetOnDrop(&done);
         f()
     });
@@ -116,9 +141,13 @@ pub fn run_counted<R: Send>(f: impl FnOnce() -> R + Send, spinners: &Spinners) -
 
 /// Runs other pool jobs until `done`, or until [`IDLE_LIMIT`] passes without any. Returns at once
 /// when the pass is over or the thread is busy (the pass's own thread, or a spinner that picks up
-/// another pass's spinner while it waits inside a job), as it would otherwise wait on itself.
-fn spin(done: &AtomicBool, spinners: &Spinners) {
+/// another pass's spinner while it waits inside a job), as it would otherwise wait on itself, and
+/// when no `slots` are left.
+fn spin(done: &AtomicBool, slots: &AtomicUsize, spinners: &Spinners) {
     if done.load(Ordering::Acquire) || BUSY.with(Cell::get) {
+        return;
+    }
+    if slots.fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| s.checked_sub(1)).is_err() {
         return;
     }
     let _busy = Busy::enter();

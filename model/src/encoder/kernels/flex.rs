@@ -10,24 +10,33 @@ use burn::prelude::*;
 #[cfg(feature = "parallel")]
 const CHUNK: usize = 1 << 16;
 
-/// See [`super::linear`]. Natively, big batches (at least [`PACKED_MAX_ROWS`] rows) go to the
-/// `gemm` crate, which Flex itself uses: on this machine it is ~9% faster than rten-gemm at
-/// 4,096 rows, while rten-gemm on packed weights takes a sentence from 5.4 to 3.8 ms. In wasm,
+/// See [`super::linear`] and [`super::linears`]: `x` times the weights side by side, plus their
+/// biases, as one `[m, Σ out]` tensor. Natively, big batches (at least [`PACKED_MAX_ROWS`] rows)
+/// go to the `gemm` crate, which Flex itself uses: on this machine it is ~9% faster than rten-gemm
+/// at 4,096 rows, while rten-gemm on packed weights takes a sentence from 5.4 to 3.8 ms. In wasm,
 /// rten-gemm is as fast at 32 × 128 and much faster on a sentence, so wasm always uses it
 /// (docs/BENCHMARKS.md).
-pub fn linear(x: Tensor<2>, weight: Tensor<2>, bias: Option<Tensor<1>>, gelu: bool) -> Tensor<2> {
+pub fn linear(x: Tensor<2>, weights: &[Tensor<2>], biases: &[Option<Tensor<1>>], gelu: bool) -> Tensor<2> {
     let [m, k] = x.dims();
-    let [_, n] = weight.dims();
+    let widths: Vec<usize> = weights.iter().map(|w| w.dims()[1]).collect();
+    let n: usize = widths.iter().sum();
     let x = x.try_into_primitive::<Flex>().expect("checked by on_plain_flex");
-    let w = weight.try_into_primitive::<Flex>().expect("checked by on_plain_flex");
-    let bias = bias.map(|b| {
-        let b = b.reshape([1, n]).try_into_primitive::<Flex>().expect("same device as the weight");
-        strided_row(&b, 0)
+    let ws: Vec<_> = weights.iter().map(|w| w.clone().try_into_primitive::<Flex>().expect("checked by on_plain_flex")).collect();
+    let bias = biases.iter().any(Option::is_some).then(|| {
+        biases
+            .iter()
+            .zip(&widths)
+            .flat_map(|(b, &w)| match b {
+                Some(b) => strided_row(&b.clone().reshape([1, w]).try_into_primitive::<Flex>().expect("same device as the weight"), 0),
+                None => vec![0.0; w],
+            })
+            .collect::<Vec<f32>>()
     });
     let mut out = if cfg!(target_family = "wasm") || m < PACKED_MAX_ROWS {
-        super::packed::linear(&x, &w, bias.as_deref())
+        let ws: Vec<_> = ws.iter().collect();
+        super::packed::linear(&x, &ws, bias.as_deref())
     } else {
-        gemm_linear(&x, &w, bias.as_deref(), [m, k, n])
+        gemm_linear(&x, &ws, bias.as_deref(), [m, k, n])
     };
     if gelu {
         use rten_simd::SimdUnaryOp;
@@ -41,29 +50,36 @@ pub fn linear(x: Tensor<2>, weight: Tensor<2>, bias: Option<Tensor<1>>, gelu: bo
 /// Rows from which native builds use [`gemm_linear`].
 const PACKED_MAX_ROWS: usize = 1024;
 
-/// `x·w (+ bias)` through the `gemm` crate: one GEMM into a buffer pre-filled with the bias.
-fn gemm_linear(x: &burn::backend::flex::FlexTensor, w: &burn::backend::flex::FlexTensor, bias: Option<&[f32]>, [m, k, n]: [usize; 3]) -> Vec<f32> {
+/// `x·[w₁ w₂ …] (+ bias)` through the `gemm` crate: one GEMM per weight, each into its columns of
+/// one buffer pre-filled with the bias.
+fn gemm_linear(x: &burn::backend::flex::FlexTensor, ws: &[burn::backend::flex::FlexTensor], bias: Option<&[f32]>, [m, k, n]: [usize; 3]) -> Vec<f32> {
     let mut out: Vec<f32> = match bias {
         Some(b) => rows_of(b, m),
         None => vec![0.0; m * n],
     };
     let (x_ptr, x_rs, x_cs) = matrix(x);
-    let (w_ptr, w_rs, w_cs) = matrix(w);
-    #[cfg(feature = "parallel")]
-    let parallelism = if m * n * k >= 192 * 192 * 192 { gemm::Parallelism::Rayon(0) } else { gemm::Parallelism::None };
-    #[cfg(not(feature = "parallel"))]
-    let parallelism = gemm::Parallelism::None;
-    // SAFETY: `out` holds m×n f32 in row-major order; `x_ptr` and `w_ptr` point into live
-    // Flex buffers whose layouts (checked in `matrix`) cover m×k and k×n elements at
-    // the given strides; the buffers do not overlap `out`.
-    unsafe {
-        gemm::gemm(
-            m, n, k,
-            out.as_mut_ptr(), 1, n as isize, bias.is_some(),
-            x_ptr, x_cs, x_rs,
-            w_ptr, w_cs, w_rs,
-            1.0, 1.0, false, false, false, parallelism,
-        );
+    let mut col = 0;
+    for w in ws {
+        let (w_ptr, w_rs, w_cs) = matrix(w);
+        let width = w.layout().shape()[1];
+        assert_eq!(w.layout().shape()[0], k, "a weight of {k} rows");
+        #[cfg(feature = "parallel")]
+        let parallelism = if m * width * k >= 192 * 192 * 192 { gemm::Parallelism::Rayon(0) } else { gemm::Parallelism::None };
+        #[cfg(not(feature = "parallel"))]
+        let parallelism = gemm::Parallelism::None;
+        // SAFETY: `out` holds m×n f32 in row-major order and col + width ≤ n; `x_ptr` and `w_ptr`
+        // point into live Flex buffers whose layouts (checked in `matrix`) cover m×k and k×width
+        // elements at the given strides; the buffers do not overlap `out`.
+        unsafe {
+            gemm::gemm(
+                m, width, k,
+                out[col..].as_mut_ptr(), 1, n as isize, bias.is_some(),
+                x_ptr, x_cs, x_rs,
+                w_ptr, w_cs, w_rs,
+                1.0, 1.0, false, false, false, parallelism,
+            );
+        }
+        col += width;
     }
     out
 }

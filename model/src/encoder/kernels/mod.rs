@@ -4,7 +4,7 @@
 //! Burn's ops, so gradients are unchanged.
 //!
 //! [`linear`] is one rten-gemm GEMM, bias included, on weights packed once into the kernel's panel
-//! layout and cached ([`packed`]), where Flex re-packs the weights, zero-fills, copies again for
+//! layout and cached ([`packed`]) ([`linears`]: one GEMM for several weights side by side), where Flex re-packs the weights, zero-fills, copies again for
 //! alignment, then adds the bias on one thread. Its exact GELU is rten-vecmath's SIMD
 //! kernel (AVX-512, AVX2 or wasm SIMD128, picked at run time; erf within 6.7e-7 of libm's), in
 //! place across the rayon pool, where Flex calls scalar libm `erff` on one thread.
@@ -32,10 +32,43 @@ use burn::tensor::ops::AttentionModuleOptions;
 pub fn linear(linear: &Linear, x: Tensor<2>, gelu: bool) -> Tensor<2> {
     #[cfg(feature = "flex")]
     if on_plain_flex(&x) && on_plain_flex(&linear.weight.val()) {
-        return flex::linear(x, linear.weight.val(), linear.bias.as_ref().map(|b| b.val()), gelu);
+        return flex::linear(x, &[linear.weight.val()], &[linear.bias.as_ref().map(|b| b.val())], gelu);
     }
     let y = linear.forward(x);
     if gelu { activation::gelu(y) } else { y }
+}
+
+/// `x·Wᵢ + bᵢ` of several `Linear`s that read the same input, each token as a row.
+///
+/// On a plain Flex device this is one GEMM on the weights packed side by side (a layer's query,
+/// key and value: one `[rows, 3·hidden]` product instead of three), and the outputs are column
+/// views into its result; elsewhere, each `Linear` on its own.
+///
+/// # Shapes
+/// - `x`: `[batch, seq, in]`; `linears[i].weight`: `[in, outᵢ]`; output `i`: `[batch, seq, outᵢ]`
+pub fn linears<const N: usize>(linears: [&Linear; N], x: Tensor<3>) -> [Tensor<3>; N] {
+    let [batch, seq, width] = x.dims();
+    let x = x.reshape([batch * seq, width]);
+    #[cfg(feature = "flex")]
+    if on_plain_flex(&x) && linears.iter().all(|l| on_plain_flex(&l.weight.val())) {
+        let weights = linears.map(|l| l.weight.val());
+        let biases = linears.map(|l| l.bias.as_ref().map(|b| b.val()));
+        let y = flex::linear(x, &weights, &biases, false);
+        let total = y.dims()[1];
+        let y = y.reshape([batch, seq, total]);
+        let mut start = 0;
+        return weights.map(|w| {
+            let end = start + w.dims()[1];
+            let part = y.clone().slice([0..batch, 0..seq, start..end]);
+            start = end;
+            part
+        });
+    }
+    linears.map(|l| {
+        let y = l.forward(x.clone());
+        let out = y.dims()[1];
+        y.reshape([batch, seq, out])
+    })
 }
 
 /// Multi-head `softmax(q·kᵀ/√d, padded keys at −∞)·v`, as HF's sdpa path and Burn's
@@ -70,6 +103,9 @@ pub fn with_pool_awake<R: Send>(device: &Device, f: impl FnOnce() -> R + Send) -
     let _ = device;
     f()
 }
+
+#[cfg(all(feature = "flex", feature = "parallel"))]
+pub use awake::set_cores;
 
 /// Whether `x` is an f32 tensor on the Flex device outside any autodiff graph.
 #[cfg(feature = "flex")]

@@ -3,7 +3,9 @@
 //! For a sentence (a few dozen rows), a GEMM is bound by reading the weights, and an unpacked
 //! GEMM re-packs all of them on every call. Packing once took one 18-token sentence from 25.9 to
 //! 16.5 ms in headless Chromium (one wasm thread) and from 5.4 to 3.8 ms natively
-//! (docs/BENCHMARKS.md). Packed weights are cached per weight buffer (see [`packed`]).
+//! (docs/BENCHMARKS.md). Packed weights are cached per weight buffer (see [`packed`]). Several
+//! weights that read the same input (a layer's query, key and value) are packed side by side into
+//! one matrix, for one GEMM.
 
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
@@ -18,26 +20,29 @@ thread_local! {
     static EXECUTOR: GemmExecutor<f32> = GemmExecutor::new();
 }
 
-/// A packed weight, valid while its source buffer lives with the same layout.
+/// Where a weight lies in its buffer: start offset, shape, strides.
+type Layout = (usize, [usize; 2], [isize; 2]);
+
+/// A packed matrix of weights side by side, valid while their source buffers live with the same
+/// layouts.
 struct Entry {
-    source: Weak<Bytes>,
-    layout: (usize, [usize; 2], [isize; 2]),
+    sources: Vec<(Weak<Bytes>, Layout)>,
     packed: Arc<PackedBMatrix<f32>>,
 }
 
-/// Packed weights, keyed by their source buffer. The `Weak` keeps the buffer's allocation from
+/// Packed weights, keyed by their source buffers. The `Weak` keeps the buffer's allocation from
 /// being reused while its entry exists, so a new weight (after fine-tuning) never meets the
 /// packing of an old one; entries of dropped weights are pruned when a new one is packed.
 static CACHE: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
 
-/// `x·w (+ bias)` as a row-major `[m, n]` vector.
+/// `x·[w₁ w₂ …] (+ bias)` as a row-major `[m, n]` vector.
 ///
 /// # Shapes
-/// - `x`: `[m, k]` (any non-negative strides); `w`: `[k, n]`; `bias`: `[n]`
-pub fn linear(x: &FlexTensor, w: &FlexTensor, bias: Option<&[f32]>) -> Vec<f32> {
+/// - `x`: `[m, k]` (any non-negative strides); each of `ws`: `[k, nᵢ]`; `bias`: `[n]`, n = Σ nᵢ
+pub fn linear(x: &FlexTensor, ws: &[&FlexTensor], bias: Option<&[f32]>) -> Vec<f32> {
     let a = view(x);
     let m = x.layout().shape()[0];
-    let packed = packed(w);
+    let packed = packed(ws);
     let n = packed.cols();
     let mut out = Vec::with_capacity(m * n);
     EXECUTOR.with(|exec| {
@@ -60,18 +65,47 @@ fn view(t: &FlexTensor) -> NdTensorView<'_, f32, 2> {
         .expect("a view inside its buffer")
 }
 
-/// The packing of `w`, from the cache or made now.
-fn packed(w: &FlexTensor) -> Arc<PackedBMatrix<f32>> {
-    let source = w.data_arc();
-    let layout = w.layout();
-    let key = (layout.start_offset(), [layout.shape()[0], layout.shape()[1]], [layout.strides()[0], layout.strides()[1]]);
+/// The packing of `ws` side by side, from the cache or made now.
+fn packed(ws: &[&FlexTensor]) -> Arc<PackedBMatrix<f32>> {
+    let keys: Vec<(Arc<Bytes>, Layout)> = ws
+        .iter()
+        .map(|w| {
+            let l = w.layout();
+            (w.data_arc(), (l.start_offset(), [l.shape()[0], l.shape()[1]], [l.strides()[0], l.strides()[1]]))
+        })
+        .collect();
+    let same = |e: &Entry| {
+        e.sources.len() == keys.len()
+            && e.sources.iter().zip(&keys).all(|((weak, l), (arc, key))| l == key && std::ptr::eq(weak.as_ptr(), Arc::as_ptr(arc)))
+    };
     // A panic while packing leaves the list itself intact: keep using it.
     let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(e) = cache.iter().find(|e| e.layout == key && std::ptr::eq(e.source.as_ptr(), Arc::as_ptr(&source))) {
+    if let Some(e) = cache.iter().find(|e| same(e)) {
         return e.packed.clone();
     }
-    cache.retain(|e| e.source.strong_count() > 0);
-    let packed = Arc::new(EXECUTOR.with(|exec| exec.prepack_b(view(w))));
-    cache.push(Entry { source: Arc::downgrade(&source), layout: key, packed: packed.clone() });
+    cache.retain(|e| e.sources.iter().all(|(weak, _)| weak.strong_count() > 0));
+    let packed = Arc::new(match ws {
+        [w] => EXECUTOR.with(|exec| exec.prepack_b(view(w))),
+        _ => {
+            let k = ws[0].layout().shape()[0];
+            let n: usize = ws.iter().map(|w| w.layout().shape()[1]).sum();
+            let mut joined = vec![0.0f32; k * n];
+            let mut col = 0;
+            for w in ws {
+                let v = view(w);
+                let [rows, width] = v.shape();
+                assert_eq!(rows, k, "weights read the same input");
+                for r in 0..k {
+                    for (c, out) in joined[r * n + col..r * n + col + width].iter_mut().enumerate() {
+                        *out = v[[r, c]];
+                    }
+                }
+                col += width;
+            }
+            let view = NdTensorView::from_slice_with_strides([k, n], &joined[..], [n, 1]).expect("k×n values");
+            EXECUTOR.with(|exec| exec.prepack_b(view))
+        }
+    });
+    cache.push(Entry { sources: keys.iter().map(|(arc, l)| (Arc::downgrade(arc), *l)).collect(), packed: packed.clone() });
     packed
 }

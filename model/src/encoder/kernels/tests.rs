@@ -62,6 +62,37 @@ fn linear_matches_burns_with_and_without_bias_gelu_and_strided_inputs() {
 }
 
 #[test]
+fn linears_side_by_side_match_each_linear_on_its_own() {
+    use burn::nn::LinearConfig;
+    let device = Device::flex();
+    let din = 96;
+    // 2 × 150 rows: rten-gemm on the packed weights side by side; 2 × 550: natively, the `gemm`
+    // crate, one GEMM per weight into its columns. The input is a strided view.
+    for seq in [150, 550] {
+        let values: Vec<f32> = (0..2 * seq * din).map(|i| ((i * 2_654_435_761) % 2000) as f32 / 500.0 - 2.0).collect();
+        let x = Tensor::<1>::from_floats(values.as_slice(), &device).reshape([2, din, seq]).swap_dims(1, 2);
+        let mut lins = [
+            LinearConfig::new(din, 40).init(&device),
+            LinearConfig::new(din, 24).with_bias(false).init(&device),
+            LinearConfig::new(din, 40).init(&device),
+        ];
+        for round in 0..2 {
+            let ours = linears([&lins[0], &lins[1], &lins[2]], x.clone());
+            for (i, (ours, lin)) in ours.into_iter().zip(&lins).enumerate() {
+                let reference = lin.forward(x.clone());
+                assert_eq!(ours.dims(), reference.dims());
+                let ours = ours.into_data().try_into_vec::<f32>().unwrap();
+                let reference = reference.into_data().try_into_vec::<f32>().unwrap();
+                let d = ours.iter().zip(&reference).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+                assert!(d < 1e-4, "seq {seq} round {round} linear {i}: max abs diff {d}");
+            }
+            // New weights for the middle one: the side-by-side packing must not be reused.
+            lins[1] = burn::nn::Linear { weight: lins[1].weight.clone().map(|w| w.mul_scalar(-2.0)), ..lins[1].clone() };
+        }
+    }
+}
+
+#[test]
 fn packed_weights_follow_weight_changes() {
     use burn::nn::LinearConfig;
     let device = Device::flex();

@@ -38,9 +38,14 @@ fn wait_for_live(spinners: &Spinners, n: usize) -> usize {
 /// Runs `f` as a pass in `pool` until one keeps the pool awake (another test's pass may hold
 /// it meanwhile); returns `f`'s result and what the spinners did.
 fn awake_pass<R: Send>(pool: &rayon::ThreadPool, f: impl Fn(&Spinners) -> R + Sync) -> (R, Spinners) {
+    awake_pass_limited(pool, usize::MAX, f)
+}
+
+/// [`awake_pass`] with at most `limit` spinners.
+fn awake_pass_limited<R: Send>(pool: &rayon::ThreadPool, limit: usize, f: impl Fn(&Spinners) -> R + Sync) -> (R, Spinners) {
     for _ in 0..200 {
         let spinners = Spinners::default();
-        let (out, awake) = pool.install(|| run_counted(|| f(&spinners), &spinners));
+        let (out, awake) = pool.install(|| run_counted(|| f(&spinners), &spinners, limit));
         if awake {
             return (out, spinners);
         }
@@ -60,6 +65,27 @@ fn every_other_thread_spins_through_the_pass_and_stops_when_it_ends() {
             assert_eq!(spinners.live.load(Ordering::Acquire), 0, "{threads} threads: none left after the pass");
             assert_eq!(spinners.gave_up.load(Ordering::Acquire), 0, "{threads} threads: they stopped because the pass ended");
         }
+    });
+}
+
+/// With a limit (the cores, minus the pass's own), only that many threads spin; the others stay
+/// asleep. A limit of 0 keeps no thread awake.
+#[test]
+fn no_more_spinners_than_the_limit() {
+    within(Duration::from_secs(120), || {
+        let pool = pool(4);
+        for limit in [1, 2] {
+            let (live, spinners) = awake_pass_limited(&pool, limit, |s| {
+                wait_for_live(s, limit);
+                // Time for any spinner beyond the limit to start.
+                std::thread::sleep(IDLE_LIMIT / 4);
+                s.live.load(Ordering::Acquire)
+            });
+            assert_eq!(live, limit, "limit {limit}: spinners during the pass");
+            assert_eq!(spinners.started.load(Ordering::Acquire), limit, "limit {limit}: spinners started");
+        }
+        let (_, awake) = pool.install(|| run_counted(|| 7, &Spinners::default(), 0));
+        assert!(!awake, "limit 0: the pass just runs");
     });
 }
 
@@ -123,6 +149,7 @@ fn a_panic_in_the_pass_propagates_and_stops_the_spinners() {
                             panic!("in the pass")
                         },
                         &spinners,
+                        usize::MAX,
                     )
                 })
             }));
