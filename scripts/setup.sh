@@ -32,7 +32,10 @@ fi
 
 if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
   step "cargo install trunk $TRUNK_VERSION"
-  cargo install trunk --version "$TRUNK_VERSION" --locked
+  # Trunk's release profile asks for fat LTO in one codegen unit, which makes its final link take
+  # minutes on one core; a build tool does not need it.
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install trunk --version "$TRUNK_VERSION" --locked
 fi
 
 # wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock (installed without --locked: its
@@ -68,7 +71,10 @@ echo "$MINILM_SHA256  $MINILM_DIR/model.safetensors" | sha256sum --check --quiet
 
 if [ ! -f public/model/model.bpk ] || [ "$MINILM_DIR/model.safetensors" -nt public/model/model.bpk ]; then
   step "converting MiniLM into public/model (f16)"
-  cargo build --release --quiet
+  # scripts/test.sh passes its test build's crate features here, so that both builds share every
+  # compiled dependency (on a fresh machine, one cold build of Burn instead of two).
+  # shellcheck disable=SC2086
+  cargo build --release --quiet ${NUNER_SETUP_BUILD_ARGS:-}
   "${CARGO_TARGET_DIR:-target}/release/nuner" convert "$MINILM_DIR" public/model --f16
 fi
 step "set-up complete"

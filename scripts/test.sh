@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 step() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
 
-./scripts/setup.sh
+# The native test build's crate features; the set-up builds its converter with the same ones.
+FEATURES=(--workspace --features nuner/wgpu)
+NUNER_SETUP_BUILD_ARGS="${FEATURES[*]}" ./scripts/setup.sh
 
 # Test-only system packages: a software Vulkan driver for wgpu, Chromium for the browser tests.
 need=()
@@ -24,7 +26,7 @@ fi
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
 
 step "native tests (CPU + wgpu on lavapipe)"
-cargo test --workspace --release --features nuner/wgpu
+cargo test --release "${FEATURES[@]}"
 
 step "browser build"
 trunk build --release

@@ -4,7 +4,7 @@
 //! Burn's ops, so gradients are unchanged.
 //!
 //! [`linear`] is one rten-gemm GEMM, bias included, on weights packed once into the kernel's panel
-//! layout and cached ([`packed`]) ([`linears`]: one GEMM for several weights side by side), where Flex re-packs the weights, zero-fills, copies again for
+//! layout and cached ([`packed`]) ([`linears`]: one GEMM for several weights side by side, on a pool of threads), where Flex re-packs the weights, zero-fills, copies again for
 //! alignment, then adds the bias on one thread. Its exact GELU is rten-vecmath's SIMD
 //! kernel (AVX-512, AVX2 or wasm SIMD128, picked at run time; erf within 6.7e-7 of libm's), in
 //! place across the rayon pool, where Flex calls scalar libm `erff` on one thread.
@@ -40,17 +40,20 @@ pub fn linear(linear: &Linear, x: Tensor<2>, gelu: bool) -> Tensor<2> {
 
 /// `x·Wᵢ + bᵢ` of several `Linear`s that read the same input, each token as a row.
 ///
-/// On a plain Flex device this is one GEMM on the weights packed side by side (a layer's query,
-/// key and value: one `[rows, 3·hidden]` product instead of three), and the outputs are column
-/// views into its result; elsewhere, each `Linear` on its own.
+/// On a plain Flex device with a pool of more than one thread this is one GEMM on the weights
+/// packed side by side (a layer's query, key and value: one `[rows, 3·hidden]` product instead of
+/// three), and the outputs are column views into its result. In the browser that gave +4–9%
+/// tokens/s on two threads, but −8–11% on one, where rten-gemm then works on column blocks of
+/// 1,024 instead of 384 (docs/BENCHMARKS.md); so one thread, and every other device, runs each
+/// `Linear` on its own.
 ///
 /// # Shapes
 /// - `x`: `[batch, seq, in]`; `linears[i].weight`: `[in, outᵢ]`; output `i`: `[batch, seq, outᵢ]`
 pub fn linears<const N: usize>(linears: [&Linear; N], x: Tensor<3>) -> [Tensor<3>; N] {
     let [batch, seq, width] = x.dims();
     let x = x.reshape([batch * seq, width]);
-    #[cfg(feature = "flex")]
-    if on_plain_flex(&x) && linears.iter().all(|l| on_plain_flex(&l.weight.val())) {
+    #[cfg(all(feature = "flex", feature = "parallel"))]
+    if rayon::current_num_threads() > 1 && on_plain_flex(&x) && linears.iter().all(|l| on_plain_flex(&l.weight.val())) {
         let weights = linears.map(|l| l.weight.val());
         let biases = linears.map(|l| l.bias.as_ref().map(|b| b.val()));
         let y = flex::linear(x, &weights, &biases, false);
@@ -65,7 +68,7 @@ pub fn linears<const N: usize>(linears: [&Linear; N], x: Tensor<3>) -> [Tensor<3
         });
     }
     linears.map(|l| {
-        let y = l.forward(x.clone());
+        let y = linear(l, x.clone(), false);
         let out = y.dims()[1];
         y.reshape([batch, seq, out])
     })

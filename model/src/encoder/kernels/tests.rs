@@ -66,8 +66,9 @@ fn linears_side_by_side_match_each_linear_on_its_own() {
     use burn::nn::LinearConfig;
     let device = Device::flex();
     let din = 96;
-    // 2 × 150 rows: rten-gemm on the packed weights side by side; 2 × 550: natively, the `gemm`
-    // crate, one GEMM per weight into its columns. The input is a strided view.
+    // With a pool of threads, 2 × 150 rows: rten-gemm on the packed weights side by side;
+    // 2 × 550: natively, the `gemm` crate, one GEMM per weight into its columns. On one thread,
+    // each on its own. The input is a strided view.
     for seq in [150, 550] {
         let values: Vec<f32> = (0..2 * seq * din).map(|i| ((i * 2_654_435_761) % 2000) as f32 / 500.0 - 2.0).collect();
         let x = Tensor::<1>::from_floats(values.as_slice(), &device).reshape([2, din, seq]).swap_dims(1, 2);
