@@ -32,10 +32,7 @@ fi
 
 if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
   step "cargo install trunk $TRUNK_VERSION"
-  # Trunk's release profile asks for fat LTO in one codegen unit, which makes its final link take
-  # minutes on one core; a build tool does not need it.
-  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    cargo install trunk --version "$TRUNK_VERSION" --locked
+  cargo install trunk --version "$TRUNK_VERSION" --locked
 fi
 
 # wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock (installed without --locked: its
