@@ -33,7 +33,6 @@ pub fn linear(x: Tensor<2>, weights: &[Tensor<2>], biases: &[Option<Tensor<1>>],
             .collect::<Vec<f32>>()
     });
     let mut out = if cfg!(target_family = "wasm") || m < PACKED_MAX_ROWS {
-        let ws: Vec<_> = ws.iter().collect();
         super::packed::linear(&x, &ws, bias.as_deref())
     } else {
         gemm_linear(&x, &ws, bias.as_deref(), [m, k, n])

@@ -4,8 +4,9 @@
 //! Burn's ops, so gradients are unchanged.
 //!
 //! [`linear`] is one rten-gemm GEMM, bias included, on weights packed once into the kernel's panel
-//! layout and cached ([`packed`]) ([`linears`]: one GEMM for several weights side by side, on a pool of threads), where Flex re-packs the weights, zero-fills, copies again for
-//! alignment, then adds the bias on one thread. Its exact GELU is rten-vecmath's SIMD
+//! layout and cached ([`packed`]), where Flex re-packs the weights, zero-fills, copies again for
+//! alignment, then adds the bias on one thread ([`linears`]: one GEMM for several weights side by
+//! side, on a pool of threads). Its exact GELU is rten-vecmath's SIMD
 //! kernel (AVX-512, AVX2 or wasm SIMD128, picked at run time; erf within 6.7e-7 of libm's), in
 //! place across the rayon pool, where Flex calls scalar libm `erff` on one thread.
 //! [`attention`] runs one task per sequence: per head, a GEMM into a `[seq, seq]` scratch, the

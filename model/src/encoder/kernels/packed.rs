@@ -39,7 +39,7 @@ static CACHE: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
 ///
 /// # Shapes
 /// - `x`: `[m, k]` (any non-negative strides); each of `ws`: `[k, nᵢ]`; `bias`: `[n]`, n = Σ nᵢ
-pub fn linear(x: &FlexTensor, ws: &[&FlexTensor], bias: Option<&[f32]>) -> Vec<f32> {
+pub fn linear(x: &FlexTensor, ws: &[FlexTensor], bias: Option<&[f32]>) -> Vec<f32> {
     let a = view(x);
     let m = x.layout().shape()[0];
     let packed = packed(ws);
@@ -66,7 +66,7 @@ fn view(t: &FlexTensor) -> NdTensorView<'_, f32, 2> {
 }
 
 /// The packing of `ws` side by side, from the cache or made now.
-fn packed(ws: &[&FlexTensor]) -> Arc<PackedBMatrix<f32>> {
+fn packed(ws: &[FlexTensor]) -> Arc<PackedBMatrix<f32>> {
     let keys: Vec<(Arc<Bytes>, Layout)> = ws
         .iter()
         .map(|w| {
