@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
-step() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
+step() { printf '\033[1m== %s %s\033[0m\n' "$(date +%T)" "$*" >&2; }
 
 TRUNK_VERSION=0.21.14            # trunk 0.22 needs rustc >= 1.96.1
 source scripts/nightly.env       # NIGHTLY, for the multi-threaded worker
@@ -30,17 +30,22 @@ if ! rustup run "$NIGHTLY" rustc --version >/dev/null 2>&1 \
   rustup toolchain install "$NIGHTLY" --profile minimal --component rust-src --target wasm32-unknown-unknown
 fi
 
+# The two tools build in the background, beside the model converter below: on a 2-core machine
+# each build has long single-threaded stretches (its final crates, its LTO link) that the others fill.
+installs=()
 if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
-  step "cargo install trunk $TRUNK_VERSION"
-  cargo install trunk --version "$TRUNK_VERSION" --locked
+  step "cargo install trunk $TRUNK_VERSION (in the background)"
+  cargo install --quiet trunk --version "$TRUNK_VERSION" --locked &
+  installs+=($!)
 fi
 
 # wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock (installed without --locked: its
 # lockfile pins a webpki-roots that is not on crates.io).
 WB_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
 if ! wasm-bindgen --version 2>/dev/null | grep -q "$WB_VERSION"; then
-  step "cargo install wasm-bindgen-cli $WB_VERSION"
-  cargo install wasm-bindgen-cli --version "$WB_VERSION"
+  step "cargo install wasm-bindgen-cli $WB_VERSION (in the background)"
+  cargo install --quiet wasm-bindgen-cli --version "$WB_VERSION" &
+  installs+=($!)
 fi
 
 # npm packages (binaryen's wasm-opt; Debian's wasm-opt 108 breaks the output) from the lockfile.
@@ -74,4 +79,7 @@ if [ ! -f public/model/model.bpk ] || [ "$MINILM_DIR/model.safetensors" -nt publ
   cargo build --release --quiet ${NUNER_SETUP_BUILD_ARGS:-}
   "${CARGO_TARGET_DIR:-target}/release/nuner" convert "$MINILM_DIR" public/model --f16
 fi
+for pid in "${installs[@]}"; do
+  wait "$pid" || { echo "setup: a cargo install failed (see above)" >&2; exit 1; }
+done
 step "set-up complete"

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
-step() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
+step() { printf '\033[1m== %s %s\033[0m\n' "$(date +%T)" "$*" >&2; }
 
 # The native test build's crate features; the set-up builds its converter with the same ones.
 FEATURES=(--workspace --features nuner/wgpu)
