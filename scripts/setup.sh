@@ -32,10 +32,12 @@ fi
 
 # The two tools build in the background, beside the model converter below: on a 2-core machine
 # each build has long single-threaded stretches (its final crates, its LTO link) that the others fill.
+# Each in a temporary target directory of its own: in CARGO_TARGET_DIR, cargo's lock on that
+# directory would make the three builds wait for each other.
 installs=()
 if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
   step "cargo install trunk $TRUNK_VERSION (in the background)"
-  cargo install --quiet trunk --version "$TRUNK_VERSION" --locked &
+  env -u CARGO_TARGET_DIR cargo install --quiet trunk --version "$TRUNK_VERSION" --locked &
   installs+=($!)
 fi
 
@@ -44,7 +46,7 @@ fi
 WB_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
 if ! wasm-bindgen --version 2>/dev/null | grep -q "$WB_VERSION"; then
   step "cargo install wasm-bindgen-cli $WB_VERSION (in the background)"
-  cargo install --quiet wasm-bindgen-cli --version "$WB_VERSION" &
+  env -u CARGO_TARGET_DIR cargo install --quiet wasm-bindgen-cli --version "$WB_VERSION" &
   installs+=($!)
 fi
 

@@ -35,6 +35,14 @@ pub fn linear(linear: &Linear, x: Tensor<2>, gelu: bool) -> Tensor<2> {
     if on_plain_flex(&x) && on_plain_flex(&linear.weight.val()) {
         return flex::linear(x, &[linear.weight.val()], &[linear.bias.as_ref().map(|b| b.val())], gelu);
     }
+    #[cfg(feature = "wgpu")]
+    if let Some(y) = cube::matmul(&x, &linear.weight.val()) {
+        let y = match &linear.bias {
+            Some(b) => y + b.val().unsqueeze::<2>(),
+            None => y,
+        };
+        return if gelu { activation::gelu(y) } else { y };
+    }
     let y = linear.forward(x);
     if gelu { activation::gelu(y) } else { y }
 }
@@ -125,6 +133,8 @@ fn is_plain_flex(device: &Device) -> bool {
 
 #[cfg(all(feature = "flex", feature = "parallel"))]
 mod awake;
+#[cfg(feature = "wgpu")]
+mod cube;
 #[cfg(feature = "flex")]
 mod flex;
 #[cfg(feature = "flex")]
