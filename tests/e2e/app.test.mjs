@@ -13,8 +13,8 @@ const TARGET = process.env.CARGO_TARGET_DIR ?? 'target';
 const TYPES = ['PER', 'LOC', 'ORG', 'MISC'];
 const K = 8;
 const TEST_SENTENCES = Number(process.env.NUNER_E2E_TEST_SENTENCES ?? 200);
-// SwiftShader (headless Chromium's software WebGPU) compiles a pipeline per new tensor shape
-// and runs them on the CPU: on a 2-core AVX2 machine 50 sentences took 603 s (and training 334 s),
+// SwiftShader (headless Chromium's software WebGPU) runs Burn's kernels on the CPU, slowly
+// (docs/BENCHMARKS.md, "WebGPU on software adapters"): on a 2-core AVX2 machine 50 sentences took 603 s (and training 334 s),
 // which puts a cold CI run near its 90-minute limit, so WebGPU scores 25 (against the native F1 of
 // the same 25). NUNER_E2E_TEST_SENTENCES_WEBGPU=200 runs the full sample.
 const TEST_SENTENCES_WEBGPU = Number(process.env.NUNER_E2E_TEST_SENTENCES_WEBGPU ?? 25);

@@ -36,13 +36,14 @@ pub fn linear(linear: &Linear, x: Tensor<2>, gelu: bool) -> Tensor<2> {
         return flex::linear(x, &[linear.weight.val()], &[linear.bias.as_ref().map(|b| b.val())], gelu);
     }
     #[cfg(feature = "wgpu")]
-    if let Some(y) = cube::matmul(&x, &linear.weight.val()) {
-        let y = match &linear.bias {
+    let y = match cube::matmul(&x, &linear.weight.val()) {
+        Some(y) => match &linear.bias {
             Some(b) => y + b.val().unsqueeze::<2>(),
             None => y,
-        };
-        return if gelu { activation::gelu(y) } else { y };
-    }
+        },
+        None => linear.forward(x),
+    };
+    #[cfg(not(feature = "wgpu"))]
     let y = linear.forward(x);
     if gelu { activation::gelu(y) } else { y }
 }
