@@ -23,17 +23,24 @@ use cubek::matmul::strategy::Strategy;
 use cubek::std::InputBinding;
 
 /// The kernel picked by `NUNER_WGPU_MATMUL`, read once; `None`: Burn's own matmul.
+///
+/// # Panics
+/// On any other value than the four names: a misspelt name must not quietly measure Burn's kernel.
 fn strategy() -> Option<&'static Strategy> {
     static PICKED: OnceLock<Option<Strategy>> = OnceLock::new();
-    PICKED
-        .get_or_init(|| match std::env::var("NUNER_WGPU_MATMUL").ok()?.as_str() {
-            "naive" => Some(multi_level::Strategy::Naive.into()),
-            "unit" => Some(multi_level::Strategy::SimpleUnit(Default::default()).into()),
-            "double" => Some(multi_level::Strategy::DoubleUnit(Default::default()).into()),
-            "auto" => Some(Strategy::Auto),
-            _ => None,
-        })
-        .as_ref()
+    PICKED.get_or_init(|| parse(&std::env::var("NUNER_WGPU_MATMUL").ok()?).unwrap_or_else(|e| panic!("{e}"))).as_ref()
+}
+
+/// A `NUNER_WGPU_MATMUL` value as a kernel.
+fn parse(name: &str) -> Result<Option<Strategy>, String> {
+    Ok(Some(match name {
+        "" => return Ok(None),
+        "naive" => multi_level::Strategy::Naive.into(),
+        "unit" => multi_level::Strategy::SimpleUnit(Default::default()).into(),
+        "double" => multi_level::Strategy::DoubleUnit(Default::default()).into(),
+        "auto" => Strategy::Auto,
+        other => return Err(format!("NUNER_WGPU_MATMUL={other:?}: expected naive, unit, double or auto (or unset)")),
+    }))
 }
 
 /// `x·w` with the picked kernel, or `None` (Burn's matmul then runs) when no kernel is picked,
@@ -68,6 +75,14 @@ fn matmul_with(strategy: &Strategy, x: &Tensor<2>, w: &Tensor<2>) -> Option<Tens
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_kernel_names_are_refused_by_name() {
+        let e = parse("navie").err().expect("a misspelt name was accepted");
+        assert!(e.contains("NUNER_WGPU_MATMUL=\"navie\"") && e.contains("naive, unit, double or auto"), "{e}");
+        assert!(parse("").unwrap().is_none());
+        assert!(parse("unit").unwrap().is_some());
+    }
 
     /// Every kernel gives Burn's product, on rows that fill no tile exactly, and declines
     /// autodiff tensors (whose gradients must stay Burn's).
