@@ -5,10 +5,15 @@
 # WebAssembly threads need the standard library rebuilt with atomics, which only a nightly
 # toolchain does (-Z build-std); the nightly is pinned and installed by scripts/setup.sh. The
 # build has its own target directory: its worker.wasm must not replace the default build's.
+#
+# `--compile-only` (with TRUNK_PROFILE set) only compiles, before Trunk runs: scripts/test.sh
+# starts it beside `trunk build` so that the two builds share the cores (each has long
+# one-core stretches); the hook's cargo then waits for it and finds everything fresh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/nightly.env
-OUT=${TRUNK_STAGING_DIR:?run by trunk (Trunk.toml post_build hook)}/threads
+COMPILE_ONLY=$([ "${1:-}" = --compile-only ] && echo 1 || echo)
+[ -n "$COMPILE_ONLY" ] || OUT=${TRUNK_STAGING_DIR:?run by trunk (Trunk.toml post_build hook)}/threads
 if ! rustup run "$NIGHTLY" rustc --version >/dev/null 2>&1 \
   || ! rustup component list --toolchain "$NIGHTLY" --installed | grep -q rust-src \
   || ! rustup target list --toolchain "$NIGHTLY" --installed | grep -q wasm32-unknown-unknown; then
@@ -32,6 +37,7 @@ RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 $(p
   rustup run "$NIGHTLY" cargo build --quiet --target wasm32-unknown-unknown -Z build-std=panic_abort,std \
   -Z profile-rustflags "${RELAXED[@]}" \
   --target-dir "$TARGET_DIR" --profile "$PROFILE" -p nuner-app --bin worker
+[ -z "$COMPILE_ONLY" ] || exit 0
 DIR=$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")
 wasm-bindgen --target web --out-dir "$OUT" --out-name worker --no-typescript \
   "$TARGET_DIR/wasm32-unknown-unknown/$DIR/worker.wasm"

@@ -85,3 +85,18 @@ export async function highlight(page, lines, timeout = 900_000) {
     start: Number(m.dataset.start), end: Number(m.dataset.end), label: m.dataset.label, score: Number(m.dataset.score),
   }))));
 }
+
+/** Waits until the page's IndexedDB holds a trained head (the app writes it after `#head-status` shows). */
+export async function headStored(page, timeout = 30_000) {
+  await page.waitForFunction(() => new Promise((resolve) => {
+    const open = indexedDB.open('nuner');
+    open.onerror = () => resolve(false);
+    open.onsuccess = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains('state')) { db.close(); resolve(false); return; }
+      const get = db.transaction('state').objectStore('state').get('head');
+      get.onsuccess = () => { db.close(); resolve(typeof get.result === 'string'); };
+      get.onerror = () => { db.close(); resolve(false); };
+    };
+  }), null, { timeout, polling: 250 });
+}
