@@ -7,8 +7,8 @@
 # build has its own target directory: its worker.wasm must not replace the default build's.
 #
 # `--compile-only` (with TRUNK_PROFILE set) only compiles, before Trunk runs: scripts/test.sh
-# starts it beside `trunk build` so that the two builds share the cores (each has long
-# one-core stretches); the hook's cargo then waits for it and finds everything fresh.
+# starts it in the background at nice 19, so that it fills the cores the native tests and Trunk's
+# build leave idle; the hook's cargo then waits for it and finds everything fresh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/nightly.env

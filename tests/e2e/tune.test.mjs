@@ -17,14 +17,16 @@ async function download(page, button, dir) {
 }
 
 const TEXT = 'Ana Souza moved from Porto to Helsinki to work for Baltic Freight.';
-// 4 steps by default: on SwiftShader (2-core AVX2 machine) 10 steps of head + top layer took 479 s, 4 took 385 s.
+// 4 steps by default: on SwiftShader (2-core AVX2 machine) the Train click with 4 steps (features of the demo
+// sentences, the head, head + top layer) took 469 s; with features cached, 10 steps took 479 s and 4 took 385 s.
 const STEPS = Number(process.env.NUNER_E2E_TUNE_STEPS ?? 4);
 
 export const tests = [
   { name: 'fine-tuning the top encoder layer with the head in the browser (WebGPU), kept across a reload', webgpu: true,
     async run({ page, url }) {
       // First visit on the CPU backend: the demo head trains on the frozen encoder and is stored.
-      // (Training on WebGPU is the CoNLL test's job; on SwiftShader this visit took ~400 s there.)
+      // (Training on WebGPU is the CoNLL test's job; with the first visit on WebGPU this test took 787 s,
+      // 569 s without.)
       await ready(page, url, '?backend=cpu');
       await page.waitForSelector('#head-status', { timeout: 300_000 });
       await headStored(page);

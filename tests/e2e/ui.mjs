@@ -86,7 +86,10 @@ export async function highlight(page, lines, timeout = 900_000) {
   }))));
 }
 
-/** Waits until the page's IndexedDB holds a trained head (the app writes it after `#head-status` shows). */
+/**
+ * Waits until the page's IndexedDB holds a trained head (the app writes it after `#head-status` shows).
+ * Call it only once the app has opened its database: opening a missing one here would create it empty.
+ */
 export async function headStored(page, timeout = 30_000) {
   await page.waitForFunction(() => new Promise((resolve) => {
     const open = indexedDB.open('nuner');
