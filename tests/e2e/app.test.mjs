@@ -13,10 +13,11 @@ const TARGET = process.env.CARGO_TARGET_DIR ?? 'target';
 const TYPES = ['PER', 'LOC', 'ORG', 'MISC'];
 const K = 8;
 const TEST_SENTENCES = Number(process.env.NUNER_E2E_TEST_SENTENCES ?? 200);
-// SwiftShader (headless Chromium's software WebGPU) runs Burn's kernels on the CPU, slowly
-// (docs/BENCHMARKS.md, "WebGPU on software adapters"): on a 2-core AVX2 machine 50 sentences took 603 s (and training 334 s),
-// which puts a cold CI run near its 90-minute limit, so WebGPU scores 25 (against the native F1 of
-// the same 25). NUNER_E2E_TEST_SENTENCES_WEBGPU=200 runs the full sample.
+// SwiftShader (headless Chromium's software WebGPU) runs the kernels on the CPU, slowly
+// (docs/BENCHMARKS.md, "WebGPU on software adapters"): with the register-tiled matmul (stop 16) the
+// 25 sentences take ~40 s to predict and training ~240 s (the head's 300 epochs, autodiff on Burn's
+// kernels, most of it), so WebGPU scores 25 (against the native F1 of the same 25) to keep a cold CI
+// run short. NUNER_E2E_TEST_SENTENCES_WEBGPU=200 runs the full sample (~1.6 s per sentence more).
 const TEST_SENTENCES_WEBGPU = Number(process.env.NUNER_E2E_TEST_SENTENCES_WEBGPU ?? 25);
 
 async function shot(page, name) {

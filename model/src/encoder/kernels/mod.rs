@@ -35,7 +35,7 @@ pub fn linear(linear: &Linear, x: Tensor<2>, gelu: bool) -> Tensor<2> {
     if on_plain_flex(&x) && on_plain_flex(&linear.weight.val()) {
         return flex::linear(x, &[linear.weight.val()], &[linear.bias.as_ref().map(|b| b.val())], gelu);
     }
-    #[cfg(feature = "wgpu")]
+    #[cfg(any(feature = "wgpu", feature = "webgpu"))]
     let y = match cube::matmul(&x, &linear.weight.val()) {
         Some(y) => match &linear.bias {
             Some(b) => y + b.val().unsqueeze::<2>(),
@@ -43,7 +43,7 @@ pub fn linear(linear: &Linear, x: Tensor<2>, gelu: bool) -> Tensor<2> {
         },
         None => linear.forward(x),
     };
-    #[cfg(not(feature = "wgpu"))]
+    #[cfg(not(any(feature = "wgpu", feature = "webgpu")))]
     let y = linear.forward(x);
     if gelu { activation::gelu(y) } else { y }
 }
@@ -134,8 +134,10 @@ fn is_plain_flex(device: &Device) -> bool {
 
 #[cfg(all(feature = "flex", feature = "parallel"))]
 mod awake;
-#[cfg(feature = "wgpu")]
+#[cfg(any(feature = "wgpu", feature = "webgpu"))]
 mod cube;
+#[cfg(any(feature = "wgpu", feature = "webgpu"))]
+mod tiled;
 #[cfg(feature = "flex")]
 mod flex;
 #[cfg(feature = "flex")]
