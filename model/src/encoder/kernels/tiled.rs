@@ -99,14 +99,15 @@ fn matmul_kernel<F: Float, N: Size>(
     }
 }
 
-/// `x·w` with the register-tiled kernel; `None` when `depth` or `cols` is not a multiple of 4.
+/// `x·w` with the register-tiled kernel; `None` when `depth` or `cols` is not a multiple of 4 or
+/// the two dtypes differ.
 ///
 /// # Shapes
 /// - `x`: `[rows, depth]`; `w`: `[depth, cols]`; output: `[rows, cols]`
 pub fn matmul(x: CubeTensor, w: CubeTensor) -> Option<CubeTensor> {
     let [rows, depth] = x.meta.shape().dims();
     let [_, cols] = w.meta.shape().dims();
-    if depth % VEC != 0 || cols % VEC != 0 {
+    if depth % VEC != 0 || cols % VEC != 0 || x.dtype != w.dtype {
         return None;
     }
     let (x, w) = (into_contiguous(x), into_contiguous(w));
