@@ -85,10 +85,7 @@ fn parse(name: &str) -> Result<Option<Picked>, String> {
 /// # Shapes
 /// - `x`: `[rows, in]`; `w`: `[in, out]`; output: `[rows, out]`
 pub fn matmul(x: &Tensor<2>, w: &Tensor<2>) -> Option<Tensor<2>> {
-    match forced() {
-        Some(picked) => matmul_with(picked, x, w),
-        None => matmul_with(&Picked::Auto, x, w),
-    }
+    matmul_with(forced().unwrap_or(&Picked::Auto), x, w)
 }
 
 /// [`matmul`] with a given kernel.
@@ -96,9 +93,9 @@ fn matmul_with(picked: &Picked, x: &Tensor<2>, w: &Tensor<2>) -> Option<Tensor<2
     let lhs = x.clone().try_into_primitive::<Wgpu>().ok()?;
     let rhs = w.clone().try_into_primitive::<Wgpu>().ok()?;
     let strategy = match picked {
-        Picked::Auto if is_software(&lhs) => return super::tiled::matmul(lhs, rhs).map(Tensor::from_primitive::<Wgpu>),
-        Picked::Auto | Picked::Burn => return None,
-        Picked::Tiled => return super::tiled::matmul(lhs, rhs).map(Tensor::from_primitive::<Wgpu>),
+        Picked::Burn => return None,
+        Picked::Auto if !is_software(&lhs) => return None,
+        Picked::Auto | Picked::Tiled => return super::tiled::matmul(lhs, rhs).map(Tensor::from_primitive::<Wgpu>),
         Picked::Cubek(strategy) => strategy,
     };
     let dtype = lhs.dtype;

@@ -3,8 +3,8 @@
 //! Software adapters (Mesa's lavapipe natively, SwiftShader in Chromium) run a workgroup's
 //! invocations as SIMD lanes of one CPU thread. cubek's tiled kernels stage tiles through
 //! workgroup memory with barriers and pad short inputs (a sentence's 18 rows) to tiles of 64 or
-//! 128 rows; on lavapipe they reach ~1.5 GFLOP/s. Here every invocation computes a `TM × TN`
-//! block of the output in registers straight from global memory: no shared memory, no barrier,
+//! 128 rows; on lavapipe they reach ~1.5 GFLOP/s. Here every invocation computes `TM` rows ×
+//! `TN` `vec4` columns of the output in registers straight from global memory: no shared memory, no barrier,
 //! no padding (rows and columns past the edge are clamped on read and skipped on write).
 
 use burn::tensor::Shape;
@@ -15,8 +15,8 @@ use burn_cubecl::tensor::CubeTensor;
 use cubecl::prelude::*;
 
 /// Rows per invocation. With [`TN`], the best of the shapes tried on lavapipe (`nuner bench
-/// --device wgpu --batch 1 --seq 18`: 4×2 vectors 700 ms per pass, 8×2 498, 8×4 428, 16×4 417,
-/// 8×8 472; Burn's matmul ~1,250).
+/// --device wgpu --batch 1 --seq 18`: 4×2 vectors 630–700 ms per pass, 8×2 498, 8×4 428, 16×4 417,
+/// 8×8 472; Burn's matmul 1,307–1,362; docs/BENCHMARKS.md).
 const TM: usize = 8;
 /// Column vectors (of [`VEC`]) per invocation.
 const TN: usize = 4;
