@@ -37,7 +37,12 @@ fi
 installs=()
 if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
   step "cargo install trunk $TRUNK_VERSION (in the background)"
-  env -u CARGO_TARGET_DIR cargo install --quiet trunk --version "$TRUNK_VERSION" --locked &
+  # Built for our use only, cheaply: no TLS or update check (Trunk.toml is offline), and none of
+  # trunk's own fat-LTO, one-codegen-unit, opt-level-3 release profile (its speed does not
+  # matter here; the build does: 8.5 min alone on 2 cores instead of 11.5 with LTO off alone).
+  env -u CARGO_TARGET_DIR CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+    cargo install --quiet trunk --version "$TRUNK_VERSION" --locked --no-default-features &
   installs+=($!)
 fi
 

@@ -131,6 +131,10 @@ pub async fn train_head(
     let per_batch = n.div_ceil(batches);
     let epochs = config.epochs.unwrap_or_else(|| config.steps.div_ceil(batches)).max(1);
     let total_steps = epochs * batches;
+    // Uploaded once: a one-batch set (every few-shot set) reuses them every step; larger sets
+    // gather their shuffled batches on the device.
+    let all_x = Tensor::<2>::from_data(TensorData::new(set.features.clone(), [n, set.dim]), &ad);
+    let all_y = Tensor::<1, Int>::from_data(TensorData::new(set.tags.iter().map(|&t| t as i64).collect::<Vec<_>>(), [n]), &ad);
     let mut step = 0;
     for epoch in 1..=epochs {
         if n > config.batch_size {
@@ -140,10 +144,13 @@ pub async fn train_head(
         let mut total = 0.0;
         let mut batches = 0;
         for rows in order.chunks(per_batch) {
-            let x: Vec<f32> = rows.iter().flat_map(|&r| set.features[r * set.dim..(r + 1) * set.dim].iter().copied()).collect();
-            let y: Vec<i64> = rows.iter().map(|&r| set.tags[r] as i64).collect();
-            let x = Tensor::<2>::from_data(TensorData::new(x, [rows.len(), set.dim]), &ad);
-            let y = Tensor::<1, Int>::from_data(TensorData::new(y, [rows.len()]), &ad);
+            let (x, y) = if rows.len() == n {
+                (all_x.clone(), all_y.clone())
+            } else {
+                let ids: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
+                let ids = Tensor::<1, Int>::from_data(TensorData::new(ids, [rows.len()]), &ad);
+                (all_x.clone().select(0, ids.clone()), all_y.clone().select(0, ids))
+            };
             let loss = weighted_cross_entropy(head.forward(x), y, weights.clone()) + penalty(&head) * l2;
             if report {
                 total += read_f32(loss.clone().detach()).await?[0];

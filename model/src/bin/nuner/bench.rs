@@ -1,4 +1,5 @@
-//! `nuner bench encoder` — encoder throughput per backend, against this machine's sgemm peak.
+//! `nuner bench encoder` — encoder throughput per backend, against this machine's sgemm peak;
+//! `nuner bench head` — head training time (the browser bench's 50 sentences x 30 epochs).
 
 use anyhow::Result;
 use burn::prelude::*;
@@ -17,11 +18,11 @@ use crate::progress::bar;
 #[derive(clap::Args)]
 pub struct Args {
     /// What to measure.
-    #[arg(value_parser = ["encoder"], default_value = "encoder")]
+    #[arg(value_parser = ["encoder", "head"], default_value = "encoder")]
     what: String,
-    /// Model directory.
-    #[arg(long)]
-    model: PathBuf,
+    /// Model directory (for `encoder`).
+    #[arg(long, required_if_eq("what", "encoder"))]
+    model: Option<PathBuf>,
     /// Comma-separated devices (default: the global --device).
     #[arg(long)]
     devices: Option<String>,
@@ -49,7 +50,12 @@ pub fn run(args: Args, device: &str) -> Result<()> {
     let streams = args.streams.clone().unwrap_or_else(|| if cores > 1 { vec![1, cores] } else { vec![1] });
     for name in names.split(',').map(str::trim) {
         let device = nuner::device::select_device(name)?;
-        let model = Pretrained::from_dir(&args.model, &device)?;
+        if args.what == "head" {
+            let (secs, epochs) = head_training_s(&device)?;
+            println!("{}", json!({"backend": name, "head_train_50x30_s": secs, "ms_per_epoch": 1e3 * secs / epochs as f64}));
+            continue;
+        }
+        let model = Pretrained::from_dir(args.model.as_ref().expect("clap requires --model"), &device)?;
         let peak = sgemm_peak(&device)?;
         let flops = encoder_flops(&model, args.batch, args.seq);
         let sentence_ms = sentence_ms(&model, &device)?;
@@ -115,6 +121,21 @@ fn encoder_tokens_per_s(model: &Pretrained, device: &Device, args: &Args, stream
     let secs = start.elapsed().as_secs_f64();
     pb.finish_and_clear();
     Ok((args.iters * args.batch * args.seq) as f64 / secs)
+}
+
+/// Seconds to train a linear head as the browser bench does (app/src/worker/tasks.rs): 50
+/// sentences of 15 words with 768-wide features, 9 tags, 30 epochs; after one warm-up run.
+fn head_training_s(device: &Device) -> Result<(f64, usize)> {
+    use nuner::train::{train_head, HeadTrainingConfig, TrainSet};
+    let (n, dim, epochs) = (50 * 15, 768, 30);
+    let features = (0..n * dim).map(|i| ((i * 2654435761usize) % 1000) as f32 / 1000.0 - 0.5).collect();
+    let set = TrainSet { features, tags: (0..n).map(|i| (i * 7) % 9).collect(), dim };
+    let config = HeadTrainingConfig::new().with_epochs(Some(epochs)).with_report_every(epochs);
+    let once = || block_on(train_head(&config, &set, 9, device, &mut |_| std::ops::ControlFlow::Continue(())));
+    once()?;
+    let start = Instant::now();
+    once()?;
+    Ok((start.elapsed().as_secs_f64(), epochs))
 }
 
 /// Warm latency of one sentence's word features (tokenize, encode, pool), as the browser
