@@ -15,8 +15,8 @@ const K = 8;
 const TEST_SENTENCES = Number(process.env.NUNER_E2E_TEST_SENTENCES ?? 200);
 // SwiftShader (headless Chromium's software WebGPU) runs the kernels on the CPU, slowly
 // (docs/BENCHMARKS.md, "WebGPU on software adapters"): with the register-tiled matmul (stop 16) the
-// 25 sentences take ~40 s to predict and training ~240 s (the head's 300 epochs, autodiff on Burn's
-// kernels, most of it), so WebGPU scores 25 (against the native F1 of the same 25) to keep a cold CI
+// 25 sentences take ~40 s to predict and training ~140 s (stop 17; the head's 300 epochs, most of
+// it), so WebGPU scores 25 (against the native F1 of the same 25) to keep a cold CI
 // run short. NUNER_E2E_TEST_SENTENCES_WEBGPU=200 runs the full sample (~1.6 s per sentence more).
 const TEST_SENTENCES_WEBGPU = Number(process.env.NUNER_E2E_TEST_SENTENCES_WEBGPU ?? 25);
 

@@ -3,7 +3,8 @@
 //! The loss is class-weighted cross-entropy plus `l2 / (2n) · ‖W‖²` on the weight matrices
 //! (biases free): with `l2 = 1` its optimum is scikit-learn's `LogisticRegression(C=1)` for a
 //! linear head, which the reference script uses. Rows are shuffled into mini-batches with a
-//! seeded RNG; small training sets are one full batch.
+//! seeded RNG; small training sets are one full batch. The linear head's gradients are computed
+//! in closed form ([`super::linear`]), the MLP's by autodiff; both step with Burn's AdamW.
 
 use std::ops::ControlFlow;
 
@@ -18,6 +19,7 @@ use crate::embed::read_f32;
 use crate::error::{ModelError, Result};
 use crate::heads::{Head, HeadConfig, HeadKind};
 use crate::loss::weighted_cross_entropy;
+use crate::train::linear::LinearBatch;
 
 /// Hyper-parameters of head training.
 #[derive(Config, Debug)]
@@ -120,7 +122,7 @@ pub async fn train_head(
     let mut optim = AdamWConfig::new().with_weight_decay(0.0).init();
     let mut class_weights = vec![1.0f32; n_tags];
     class_weights[0] = config.o_weight;
-    let weights = Tensor::<1>::from_data(TensorData::new(class_weights, [n_tags]), &ad);
+    let weights = Tensor::<1>::from_data(TensorData::new(class_weights.clone(), [n_tags]), device);
     let n = set.len();
     let l2 = (config.l2 / (2.0 * n as f64)) as f32;
     let mut rng = StdRng::seed_from_u64(config.seed);
@@ -133,8 +135,10 @@ pub async fn train_head(
     let total_steps = epochs * batches;
     // Uploaded once: a one-batch set (every few-shot set) reuses them every step; larger sets
     // gather their shuffled batches on the device.
-    let all_x = Tensor::<2>::from_data(TensorData::new(set.features.clone(), [n, set.dim]), &ad);
-    let all_y = Tensor::<1, Int>::from_data(TensorData::new(set.tags.iter().map(|&t| t as i64).collect::<Vec<_>>(), [n]), &ad);
+    let all_x = Tensor::<2>::from_data(TensorData::new(set.features.clone(), [n, set.dim]), device);
+    let all_y = Tensor::<1, Int>::from_data(TensorData::new(set.tags.iter().map(|&t| t as i64).collect::<Vec<_>>(), [n]), device);
+    let linear = matches!(head, Head::Linear(_));
+    let one_batch = (linear && n <= per_batch).then(|| LinearBatch::new(all_x.clone(), &set.tags, &class_weights));
     let mut step = 0;
     for epoch in 1..=epochs {
         if n > config.batch_size {
@@ -148,15 +152,18 @@ pub async fn train_head(
                 (all_x.clone(), all_y.clone())
             } else {
                 let ids: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
-                let ids = Tensor::<1, Int>::from_data(TensorData::new(ids, [rows.len()]), &ad);
+                let ids = Tensor::<1, Int>::from_data(TensorData::new(ids, [rows.len()]), device);
                 (all_x.clone().select(0, ids.clone()), all_y.clone().select(0, ids))
             };
-            let loss = weighted_cross_entropy(head.forward(x), y, weights.clone()) + penalty(&head) * l2;
+            let fresh = (linear && one_batch.is_none()).then(|| {
+                let tags: Vec<usize> = rows.iter().map(|&r| set.tags[r]).collect();
+                LinearBatch::new(x.clone(), &tags, &class_weights)
+            });
+            let (loss, grads) = step_grads(&head, x, y, &weights, one_batch.as_ref().or(fresh.as_ref()), l2);
             if report {
-                total += read_f32(loss.clone().detach()).await?[0];
+                total += read_f32(loss).await?[0];
                 batches += 1;
             }
-            let grads = GradientsParams::from_grads(loss.backward(), &head);
             // Cosine decay to zero: large early steps, a converged end.
             let lr = config.learning_rate * 0.5 * (1.0 + (std::f64::consts::PI * step as f64 / total_steps as f64).cos());
             head = optim.step(lr, head, grads);
@@ -173,6 +180,37 @@ pub async fn train_head(
         }
     }
     Ok((head.valid(), result))
+}
+
+/// The loss (detached) and the gradients of one step on rows `x: [n, dim]` with tags `y: [n]`
+/// (plain tensors) and class `weights`; `batch`, the same rows prepared for the linear head's
+/// closed form, is required for a linear head.
+fn step_grads(
+    head: &Head,
+    x: Tensor<2>,
+    y: Tensor<1, Int>,
+    weights: &Tensor<1>,
+    batch: Option<&LinearBatch>,
+    l2: f32,
+) -> (Tensor<1>, GradientsParams) {
+    match head {
+        Head::Linear(linear) => {
+            let batch = batch.expect("a linear head's rows are prepared by the caller");
+            let (loss, dw, db) = batch.loss_and_grads(linear, l2);
+            let mut grads = GradientsParams::new();
+            grads.register(linear.weight.id, dw);
+            if let Some(b) = &linear.bias {
+                grads.register(b.id, db);
+            }
+            (loss, grads)
+        }
+        Head::Mlp(_) => {
+            let (x, y, weights) = (x.autodiff(), y.autodiff(), weights.clone().autodiff());
+            let loss = weighted_cross_entropy(head.forward(x), y, weights) + penalty(head) * l2;
+            let grads = GradientsParams::from_grads(loss.backward(), head);
+            (loss.inner(), grads)
+        }
+    }
 }
 
 /// `‖W‖²` over the weight matrices (not the biases).

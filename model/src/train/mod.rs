@@ -2,6 +2,7 @@
 //! k-shot sampling.
 
 pub mod head;
+mod linear;
 pub mod sample;
 pub mod tune;
 

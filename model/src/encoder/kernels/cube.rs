@@ -135,8 +135,8 @@ mod tests {
 
     /// Every kernel gives Burn's product, on rows and columns that fill no tile exactly and on
     /// more than one workgroup; lavapipe counts as a software adapter, so `Auto` runs the tiled
-    /// kernel there; the tiled kernel declines widths that are no multiple of 4 and autodiff
-    /// tensors (whose gradients must stay Burn's).
+    /// kernel there, in `vec4`s or, for widths that are no multiple of 4 (a head's 9 tags), in
+    /// scalars, and on transposed views; autodiff tensors are declined (their gradients stay Burn's).
     #[test]
     fn picked_kernels_match_burns_matmul_on_wgpu() {
         let Ok(device) = crate::device::select_device("wgpu") else {
@@ -154,7 +154,7 @@ mod tests {
             Picked::Cubek(multi_level::Strategy::DoubleUnit(Default::default()).into()),
             Picked::Cubek(Strategy::Auto),
         ];
-        for (m, k, n) in [(19, 40, 28), (70, 64, 136)] {
+        for (m, k, n) in [(19, 40, 28), (70, 64, 136), (45, 30, 9)] {
             let (x, w) = (matrix(m, k, 37), matrix(k, n, 53));
             assert!(is_software(&x.clone().try_into_primitive::<Wgpu>().unwrap()), "lavapipe is not seen as a software adapter");
             let want: Vec<f32> = x.clone().matmul(w.clone()).into_data().try_into_vec::<f32>().unwrap();
@@ -164,7 +164,12 @@ mod tests {
                 assert!(worst < 1e-4, "{strategy:?} on {m}x{k}x{n}: max |diff| {worst}");
             }
         }
-        assert!(matmul_with(&Picked::Tiled, &matrix(5, 8, 3), &matrix(8, 9, 7)).is_none(), "the tiled kernel took 9 columns");
+        // xᵀ·g as a head's weight gradient reads it: a transposed view, 9 columns.
+        let (x, g) = (matrix(50, 24, 11), matrix(50, 9, 13));
+        let want: Vec<f32> = x.clone().transpose().matmul(g.clone()).into_data().try_into_vec::<f32>().unwrap();
+        let got: Vec<f32> = matmul_with(&Picked::Tiled, &x.transpose(), &g).expect("tiled declined").into_data().try_into_vec::<f32>().unwrap();
+        let worst = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(worst < 1e-4, "tiled xᵀ·g: max |diff| {worst}");
         assert!(matmul_with(&Picked::Burn, &matrix(5, 8, 3), &matrix(8, 8, 7)).is_none());
         let tracked = Tensor::<2>::from_data(matrix(19, 40, 37).to_data(), &device.clone().autodiff()).require_grad();
         assert!(matmul_with(&Picked::Auto, &tracked, &matrix(40, 28, 53)).is_none(), "an autodiff tensor took the custom kernel");

@@ -48,6 +48,20 @@ pub fn linear(linear: &Linear, x: Tensor<2>, gelu: bool) -> Tensor<2> {
     if gelu { activation::gelu(y) } else { y }
 }
 
+/// `x·w`: our register-tiled kernel on a software WebGPU/Vulkan adapter (Burn's matmul runs
+/// skinny products such as a head's `[rows, 768]·[768, 9]` at ~0.05 GFLOP/s there), Burn's matmul
+/// on every other device.
+///
+/// # Shapes
+/// - `x`: `[rows, depth]`; `w`: `[depth, cols]`; output: `[rows, cols]`
+pub fn matmul(x: Tensor<2>, w: Tensor<2>) -> Tensor<2> {
+    #[cfg(any(feature = "wgpu", feature = "webgpu"))]
+    if let Some(y) = cube::matmul(&x, &w) {
+        return y;
+    }
+    x.matmul(w)
+}
+
 /// `x·Wᵢ + bᵢ` of several `Linear`s that read the same input, each token as a row.
 ///
 /// On a plain Flex device with a pool of more than one thread this is one GEMM on the weights

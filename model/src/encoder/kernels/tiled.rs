@@ -22,7 +22,9 @@ const TM: usize = 8;
 const TN: usize = 4;
 /// Elements per vector: loads and the accumulators are `vec4<f32>`.
 const VEC: usize = 4;
-/// Invocations per workgroup along the columns and the rows.
+/// Invocations per workgroup along the columns and the rows, for outputs of 16 or more column
+/// blocks; narrower outputs (a head's 9 tags: 3 blocks) get fewer columns and more rows per
+/// workgroup ([`group`]), so that a workgroup's SIMD lanes are not mostly past the edge.
 const GROUP: (u32, u32) = (16, 4);
 
 /// `out[r, c] = Σₖ x[r, k]·w[k, c]` for contiguous row-major `x: [rows, depth]`,
@@ -99,29 +101,31 @@ fn matmul_kernel<F: Float, N: Size>(
     }
 }
 
-/// `x·w` with the register-tiled kernel; `None` when `depth` or `cols` is not a multiple of 4 or
-/// the two dtypes differ.
+/// `x·w` with the register-tiled kernel, in `vec4`s when `depth` and `cols` are multiples of 4,
+/// else in scalars (a head's 9 tag columns); `None` when the two dtypes differ.
 ///
 /// # Shapes
 /// - `x`: `[rows, depth]`; `w`: `[depth, cols]`; output: `[rows, cols]`
 pub fn matmul(x: CubeTensor, w: CubeTensor) -> Option<CubeTensor> {
     let [rows, depth] = x.meta.shape().dims();
     let [_, cols] = w.meta.shape().dims();
-    if depth % VEC != 0 || cols % VEC != 0 || x.dtype != w.dtype {
+    if x.dtype != w.dtype {
         return None;
     }
+    let vec = if depth % VEC == 0 && cols % VEC == 0 { VEC } else { 1 };
     let (x, w) = (into_contiguous(x), into_contiguous(w));
     let out = empty_device_dtype(x.client.clone(), x.device.clone(), Shape::new([rows, cols]), x.dtype);
+    let (gx, gy) = group((cols / vec).div_ceil(TN));
     let groups = |n: usize, per: usize, group: u32| (n.div_ceil(per) as u32).div_ceil(group).max(1);
-    let count = CubeCount::Static(groups(cols / VEC, TN, GROUP.0), groups(rows, TM, GROUP.1), 1);
+    let count = CubeCount::Static(groups(cols / vec, TN, gx), groups(rows, TM, gy), 1);
     let dtype = dtype_to_storage_type(x.dtype);
     // SAFETY: every read is clamped into bounds and every write checked against the output's shape.
     unsafe {
         matmul_kernel::launch_unchecked(
             &out.client,
             count,
-            CubeDim::new_2d(GROUP.0, GROUP.1),
-            VEC,
+            CubeDim::new_2d(gx, gy),
+            vec,
             x.into_tensor_arg(),
             w.into_tensor_arg(),
             out.clone().into_tensor_arg(),
@@ -131,4 +135,11 @@ pub fn matmul(x: CubeTensor, w: CubeTensor) -> Option<CubeTensor> {
         );
     }
     Some(out)
+}
+
+/// The workgroup shape for `blocks` column blocks: [`GROUP`]'s size, its columns cut to the
+/// power of two that covers `blocks`.
+fn group(blocks: usize) -> (u32, u32) {
+    let gx = (blocks.max(1) as u32).next_power_of_two().min(GROUP.0);
+    (gx, GROUP.0 * GROUP.1 / gx)
 }
