@@ -38,10 +38,10 @@ installs=()
 if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
   step "cargo install trunk $TRUNK_VERSION (in the background)"
   # Built for our use only, cheaply: no TLS or update check (Trunk.toml is offline), and none of
-  # trunk's own fat-LTO, one-codegen-unit, opt-level-3 release profile (its speed does not
-  # matter here; the build does: 8.5 min alone on 2 cores instead of 11.5 with LTO off alone).
+  # trunk's own fat-LTO, one-codegen-unit, opt-level-3 release profile: unoptimised (its speed
+  # does not matter here, it hashes and copies a few files; the build's does).
   env -u CARGO_TARGET_DIR CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=0 \
     cargo install --quiet trunk --version "$TRUNK_VERSION" --locked --no-default-features &
   installs+=($!)
 fi
@@ -51,7 +51,9 @@ fi
 WB_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
 if ! wasm-bindgen --version 2>/dev/null | grep -q "$WB_VERSION"; then
   step "cargo install wasm-bindgen-cli $WB_VERSION (in the background)"
-  env -u CARGO_TARGET_DIR cargo install --quiet wasm-bindgen-cli --version "$WB_VERSION" &
+  # At opt-level 1: it runs three times per browser build, a few seconds each.
+  env -u CARGO_TARGET_DIR CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
+    cargo install --quiet wasm-bindgen-cli --version "$WB_VERSION" &
   installs+=($!)
 fi
 
