@@ -233,10 +233,7 @@ pub async fn bench(state: &RefCell<State>, batch: usize, seq: usize, iters: usiz
     }
     let sentence_ms = (now_ms() - t0) / reps as f64;
     // Head training: 50 sentences of 15 words, 9 tags, 30 epochs, on cached features.
-    let dim = config.dim(m.config.hidden_size);
-    let n = 50 * 15;
-    let data: Vec<f32> = (0..n * dim).map(|i| ((i * 2654435761usize) % 1000) as f32 / 1000.0 - 0.5).collect();
-    let set = TrainSet { features: data, tags: (0..n).map(|i| (i * 7) % 9).collect(), dim };
+    let set = TrainSet::synthetic(50 * 15, config.dim(m.config.hidden_size), 9);
     let cfg = HeadTrainingConfig::new().with_epochs(Some(30)).with_report_every(30);
     let t0 = now_ms();
     train_head(&cfg, &set, 9, &l.device, &mut |_| ControlFlow::Continue(())).await.map_err(err)?;

@@ -8,6 +8,7 @@
 
 use std::ops::ControlFlow;
 
+use burn::nn::Linear;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::TensorData;
@@ -79,6 +80,14 @@ impl TrainSet {
     pub fn is_empty(&self) -> bool {
         self.tags.is_empty()
     }
+
+    /// `rows` rows of deterministic pseudo-random features in `[-0.5, 0.5)` with tags cycling
+    /// through `n_tags`: the head-training workload of the benchmarks (`nuner bench head`, the
+    /// browser's bench page), the same on both.
+    pub fn synthetic(rows: usize, dim: usize, n_tags: usize) -> Self {
+        let features = (0..rows * dim).map(|i| (i.wrapping_mul(2654435761) % 1000) as f32 / 1000.0 - 0.5).collect();
+        Self { features, tags: (0..rows).map(|i| (i * 7) % n_tags.max(1)).collect(), dim }
+    }
 }
 
 /// Reported every `report_every` epochs; return `ControlFlow::Break(())` to stop (cancel).
@@ -122,7 +131,6 @@ pub async fn train_head(
     let mut optim = AdamWConfig::new().with_weight_decay(0.0).init();
     let mut class_weights = vec![1.0f32; n_tags];
     class_weights[0] = config.o_weight;
-    let weights = Tensor::<1>::from_data(TensorData::new(class_weights.clone(), [n_tags]), device);
     let n = set.len();
     let l2 = (config.l2 / (2.0 * n as f64)) as f32;
     let mut rng = StdRng::seed_from_u64(config.seed);
@@ -134,11 +142,16 @@ pub async fn train_head(
     let epochs = config.epochs.unwrap_or_else(|| config.steps.div_ceil(batches)).max(1);
     let total_steps = epochs * batches;
     // Uploaded once: a one-batch set (every few-shot set) reuses them every step; larger sets
-    // gather their shuffled batches on the device.
+    // gather their shuffled batches on the device. The linear head's closed form takes its tags
+    // from the host; the MLP's autodiff loss takes them, and the class weights, as tensors.
     let all_x = Tensor::<2>::from_data(TensorData::new(set.features.clone(), [n, set.dim]), device);
-    let all_y = Tensor::<1, Int>::from_data(TensorData::new(set.tags.iter().map(|&t| t as i64).collect::<Vec<_>>(), [n]), device);
     let linear = matches!(head, Head::Linear(_));
     let one_batch = (linear && n <= per_batch).then(|| LinearBatch::new(all_x.clone(), &set.tags, &class_weights));
+    let mlp_targets = (!linear).then(|| {
+        let tags = set.tags.iter().map(|&t| t as i64).collect::<Vec<_>>();
+        let y = Tensor::<1, Int>::from_data(TensorData::new(tags, [n]), device);
+        (y, Tensor::<1>::from_data(TensorData::new(class_weights.clone(), [n_tags]), device))
+    });
     let mut step = 0;
     for epoch in 1..=epochs {
         if n > config.batch_size {
@@ -148,18 +161,25 @@ pub async fn train_head(
         let mut total = 0.0;
         let mut batches = 0;
         for rows in order.chunks(per_batch) {
-            let (x, y) = if rows.len() == n {
-                (all_x.clone(), all_y.clone())
-            } else {
+            let ids = (rows.len() < n).then(|| {
                 let ids: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
-                let ids = Tensor::<1, Int>::from_data(TensorData::new(ids, [rows.len()]), device);
-                (all_x.clone().select(0, ids.clone()), all_y.clone().select(0, ids))
-            };
-            let fresh = (linear && one_batch.is_none()).then(|| {
-                let tags: Vec<usize> = rows.iter().map(|&r| set.tags[r]).collect();
-                LinearBatch::new(x.clone(), &tags, &class_weights)
+                Tensor::<1, Int>::from_data(TensorData::new(ids, [rows.len()]), device)
             });
-            let (loss, grads) = step_grads(&head, x, y, &weights, one_batch.as_ref().or(fresh.as_ref()), l2);
+            let gather = |all: &Tensor<2>| ids.as_ref().map_or_else(|| all.clone(), |ids| all.clone().select(0, ids.clone()));
+            let (loss, grads) = match (&head, &mlp_targets) {
+                (Head::Linear(l), _) => match &one_batch {
+                    Some(batch) => linear_grads(l, batch, l2),
+                    None => {
+                        let tags: Vec<usize> = rows.iter().map(|&r| set.tags[r]).collect();
+                        linear_grads(l, &LinearBatch::new(gather(&all_x), &tags, &class_weights), l2)
+                    }
+                },
+                (Head::Mlp(_), Some((all_y, weights))) => {
+                    let y = ids.as_ref().map_or_else(|| all_y.clone(), |ids| all_y.clone().select(0, ids.clone()));
+                    autodiff_grads(&head, gather(&all_x), y, weights, l2)
+                }
+                (Head::Mlp(_), None) => unreachable!("the MLP's targets are uploaded above"),
+            };
             if report {
                 total += read_f32(loss).await?[0];
                 batches += 1;
@@ -182,35 +202,24 @@ pub async fn train_head(
     Ok((head.valid(), result))
 }
 
-/// The loss (detached) and the gradients of one step on rows `x: [n, dim]` with tags `y: [n]`
-/// (plain tensors) and class `weights`; `batch`, the same rows prepared for the linear head's
-/// closed form, is required for a linear head.
-fn step_grads(
-    head: &Head,
-    x: Tensor<2>,
-    y: Tensor<1, Int>,
-    weights: &Tensor<1>,
-    batch: Option<&LinearBatch>,
-    l2: f32,
-) -> (Tensor<1>, GradientsParams) {
-    match head {
-        Head::Linear(linear) => {
-            let batch = batch.expect("a linear head's rows are prepared by the caller");
-            let (loss, dw, db) = batch.loss_and_grads(linear, l2);
-            let mut grads = GradientsParams::new();
-            grads.register(linear.weight.id, dw);
-            if let Some(b) = &linear.bias {
-                grads.register(b.id, db);
-            }
-            (loss, grads)
-        }
-        Head::Mlp(_) => {
-            let (x, y, weights) = (x.autodiff(), y.autodiff(), weights.clone().autodiff());
-            let loss = weighted_cross_entropy(head.forward(x), y, weights) + penalty(head) * l2;
-            let grads = GradientsParams::from_grads(loss.backward(), head);
-            (loss.inner(), grads)
-        }
+/// The loss `[1]` and the gradients of one step of a linear head, in closed form, on `batch`.
+fn linear_grads(linear: &Linear, batch: &LinearBatch, l2: f32) -> (Tensor<1>, GradientsParams) {
+    let (loss, dw, db) = batch.loss_and_grads(linear, l2);
+    let mut grads = GradientsParams::new();
+    grads.register(linear.weight.id, dw);
+    if let Some(b) = &linear.bias {
+        grads.register(b.id, db);
     }
+    (loss, grads)
+}
+
+/// The loss `[1]` (detached) and the gradients of one step by autodiff, on rows `x: [n, dim]`
+/// with tags `y: [n]` and class `weights: [tags]` (plain tensors).
+fn autodiff_grads(head: &Head, x: Tensor<2>, y: Tensor<1, Int>, weights: &Tensor<1>, l2: f32) -> (Tensor<1>, GradientsParams) {
+    let (x, y, weights) = (x.autodiff(), y.autodiff(), weights.clone().autodiff());
+    let loss = weighted_cross_entropy(head.forward(x), y, weights) + penalty(head) * l2;
+    let grads = GradientsParams::from_grads(loss.backward(), head);
+    (loss.inner(), grads)
 }
 
 /// `‖W‖²` over the weight matrices (not the biases).
@@ -219,5 +228,59 @@ pub(crate) fn penalty(head: &Head) -> Tensor<1> {
     match head {
         Head::Linear(l) => sq(l.weight.val()),
         Head::Mlp(m) => sq(m.hidden.weight.val()) + sq(m.output.weight.val()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embed::block_on;
+
+    /// Tags a head can tell apart: each row's feature `tag` is raised well above the noise.
+    fn separable(rows: usize, dim: usize, n_tags: usize) -> TrainSet {
+        let mut set = TrainSet::synthetic(rows, dim, n_tags);
+        for (r, &t) in set.tags.iter().enumerate() {
+            set.features[r * dim + t] += 3.0;
+        }
+        set
+    }
+
+    /// Both heads, as one full batch and as shuffled mini-batches (the rows gathered on the
+    /// device), lower their loss and then tag every training row right.
+    #[test]
+    fn both_heads_learn_in_full_and_mini_batches() {
+        let device = Device::flex();
+        let (rows, dim, n_tags) = (60, 16, 3);
+        let set = separable(rows, dim, n_tags);
+        for kind in [HeadKind::Linear, HeadKind::Mlp] {
+            for batch_size in [8192, 16] {
+                let config = HeadTrainingConfig::new()
+                    .with_kind(kind)
+                    .with_epochs(Some(40))
+                    .with_batch_size(batch_size)
+                    .with_hidden(32)
+                    .with_learning_rate(0.05);
+                let (head, report) = block_on(train_head(&config, &set, n_tags, &device, &mut |_| ControlFlow::Continue(()))).unwrap();
+                let (first, last) = (report.losses[0], *report.losses.last().unwrap());
+                assert_eq!(report.losses.len(), 40, "{kind:?}, batch {batch_size}");
+                assert!(last < 0.5 * first, "{kind:?}, batch {batch_size}: loss {first} -> {last}");
+                let x = Tensor::<2>::from_data(TensorData::new(set.features.clone(), [rows, dim]), &device);
+                let scores = block_on(read_f32(head.forward(x))).unwrap();
+                let predicted: Vec<usize> = scores
+                    .chunks(n_tags)
+                    .map(|row| (0..n_tags).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap())
+                    .collect();
+                assert_eq!(predicted, set.tags, "{kind:?}, batch {batch_size}");
+            }
+        }
+    }
+
+    #[test]
+    fn synthetic_sets_are_deterministic_and_in_range() {
+        let a = TrainSet::synthetic(10, 4, 3);
+        assert_eq!(a.features, TrainSet::synthetic(10, 4, 3).features);
+        assert_eq!((a.len(), a.features.len(), a.dim), (10, 40, 4));
+        assert!(a.features.iter().all(|&f| (-0.5..0.5).contains(&f)));
+        assert!(a.tags.iter().all(|&t| t < 3) && a.tags.contains(&0) && a.tags.contains(&2));
     }
 }

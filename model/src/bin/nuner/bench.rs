@@ -127,9 +127,8 @@ fn encoder_tokens_per_s(model: &Pretrained, device: &Device, args: &Args, stream
 /// sentences of 15 words with 768-wide features, 9 tags, 30 epochs; after one warm-up run.
 fn head_training_s(device: &Device) -> Result<(f64, usize)> {
     use nuner::train::{train_head, HeadTrainingConfig, TrainSet};
-    let (n, dim, epochs) = (50 * 15, 768, 30);
-    let features = (0..n * dim).map(|i| ((i * 2654435761usize) % 1000) as f32 / 1000.0 - 0.5).collect();
-    let set = TrainSet { features, tags: (0..n).map(|i| (i * 7) % 9).collect(), dim };
+    let epochs = 30;
+    let set = TrainSet::synthetic(50 * 15, 768, 9);
     let config = HeadTrainingConfig::new().with_epochs(Some(epochs)).with_report_every(epochs);
     let once = || block_on(train_head(&config, &set, 9, device, &mut |_| std::ops::ControlFlow::Continue(())));
     once()?;
