@@ -51,7 +51,7 @@ fi
 WB_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
 if ! wasm-bindgen --version 2>/dev/null | grep -q "$WB_VERSION"; then
   step "cargo install wasm-bindgen-cli $WB_VERSION (in the background)"
-  # At opt-level 1: it runs three times per browser build, a few seconds each.
+  # At opt-level 1 (a cheaper build; it runs three times per browser build).
   env -u CARGO_TARGET_DIR CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
     cargo install --quiet wasm-bindgen-cli --version "$WB_VERSION" &
   installs+=($!)

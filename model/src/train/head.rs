@@ -11,6 +11,7 @@ use std::ops::ControlFlow;
 use burn::nn::Linear;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
+use burn::tensor::kind::Basic;
 use burn::tensor::TensorData;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -165,18 +166,16 @@ pub async fn train_head(
                 let ids: Vec<i64> = rows.iter().map(|&r| r as i64).collect();
                 Tensor::<1, Int>::from_data(TensorData::new(ids, [rows.len()]), device)
             });
-            let gather = |all: &Tensor<2>| ids.as_ref().map_or_else(|| all.clone(), |ids| all.clone().select(0, ids.clone()));
             let (loss, grads) = match (&head, &mlp_targets) {
                 (Head::Linear(l), _) => match &one_batch {
                     Some(batch) => linear_grads(l, batch, l2),
                     None => {
                         let tags: Vec<usize> = rows.iter().map(|&r| set.tags[r]).collect();
-                        linear_grads(l, &LinearBatch::new(gather(&all_x), &tags, &class_weights), l2)
+                        linear_grads(l, &LinearBatch::new(rows_of(&all_x, ids.as_ref()), &tags, &class_weights), l2)
                     }
                 },
                 (Head::Mlp(_), Some((all_y, weights))) => {
-                    let y = ids.as_ref().map_or_else(|| all_y.clone(), |ids| all_y.clone().select(0, ids.clone()));
-                    autodiff_grads(&head, gather(&all_x), y, weights, l2)
+                    autodiff_grads(&head, rows_of(&all_x, ids.as_ref()), rows_of(all_y, ids.as_ref()), weights, l2)
                 }
                 (Head::Mlp(_), None) => unreachable!("the MLP's targets are uploaded above"),
             };
@@ -200,6 +199,11 @@ pub async fn train_head(
         }
     }
     Ok((head.valid(), result))
+}
+
+/// The rows `ids` of `all` (all of them without `ids`).
+fn rows_of<const D: usize, K: Basic>(all: &Tensor<D, K>, ids: Option<&Tensor<1, Int>>) -> Tensor<D, K> {
+    ids.map_or_else(|| all.clone(), |ids| all.clone().select(0, ids.clone()))
 }
 
 /// The loss `[1]` and the gradients of one step of a linear head, in closed form, on `batch`.

@@ -7,7 +7,7 @@
 //! [`crate::encoder::kernels::matmul`]: on a software WebGPU adapter (headless Chromium's SwiftShader,
 //! lavapipe) Burn's matmul takes ~0.2 s for each of these skinny products and was nearly all of a
 //! training epoch; autodiff cannot route its backward products to another kernel.
-//! `train_head` checks these gradients against autodiff's in its tests.
+//! The tests below check them against autodiff's.
 
 use burn::nn::Linear;
 use burn::prelude::*;
