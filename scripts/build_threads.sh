@@ -20,7 +20,7 @@ if ! rustup run "$NIGHTLY" rustc --version >/dev/null 2>&1 \
   echo "build_threads: $NIGHTLY with rust-src and wasm32 is not installed (scripts/setup.sh installs it); the page will run the CPU backend on one thread" >&2
   exit 0
 fi
-PROFILE=$([ "${TRUNK_PROFILE:-debug}" = release ] && echo wasm-release || echo dev)
+PROFILE=$([ "${TRUNK_PROFILE:-debug}" = release ] && echo wasm-threads || echo dev)
 TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}/threads
 # One memory, imported and shared by every thread (this nightly's rustc no longer asks wasm-ld for
 # it by itself), up to 4 GiB, and the TLS symbols wasm-bindgen's thread start-up calls.
@@ -36,7 +36,7 @@ done
 RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals,+simd128 $(printf -- ' -C link-arg=%s' $LINK)" \
   rustup run "$NIGHTLY" cargo build --quiet --target wasm32-unknown-unknown -Z build-std=panic_abort,std \
   -Z profile-rustflags "${RELAXED[@]}" \
-  --target-dir "$TARGET_DIR" --profile "$PROFILE" -p nuner-app --bin worker
+  --target-dir "$TARGET_DIR" --profile "$PROFILE" -p nuner-app --bin worker --no-default-features --features threads
 [ -z "$COMPILE_ONLY" ] || exit 0
 DIR=$([ "$PROFILE" = dev ] && echo debug || echo "$PROFILE")
 wasm-bindgen --target web --out-dir "$OUT" --out-name worker --no-typescript \

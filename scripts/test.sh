@@ -26,9 +26,8 @@ fi
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
 
 # The multi-threaded browser worker compiles in the background from here on, at the lowest
-# priority: it takes the core that the native tests and Trunk's one-core stretches (its fat-LTO
-# links of ~2.5 and ~7 minutes) leave idle. Trunk's post_build hook then finds it compiled and
-# only runs wasm-bindgen.
+# priority: it takes the core that the native tests and Trunk's build leave idle. Trunk's
+# post_build hook then finds it compiled and only runs wasm-bindgen.
 TRUNK_PROFILE=release nice -n 19 ./scripts/build_threads.sh --compile-only &
 threads=$!
 

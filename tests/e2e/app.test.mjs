@@ -14,11 +14,10 @@ const TYPES = ['PER', 'LOC', 'ORG', 'MISC'];
 const K = 8;
 const TEST_SENTENCES = Number(process.env.NUNER_E2E_TEST_SENTENCES ?? 200);
 // SwiftShader (headless Chromium's software WebGPU) runs the kernels on the CPU, slowly
-// (docs/BENCHMARKS.md, "WebGPU on software adapters"): with the register-tiled matmul (stop 16) the
-// 25 sentences take ~40 s to predict and training ~140 s (stop 17; the head's 300 epochs, most of
-// it), so WebGPU scores 25 (against the native F1 of the same 25) to keep a cold CI
-// run short. NUNER_E2E_TEST_SENTENCES_WEBGPU=200 runs the full sample (~1.6 s per sentence more).
-const TEST_SENTENCES_WEBGPU = Number(process.env.NUNER_E2E_TEST_SENTENCES_WEBGPU ?? 25);
+// (docs/BENCHMARKS.md, "WebGPU on software adapters"): on this 2-core machine the 200 sentences
+// take ~200 s to predict (stop 19; 25 took ~40 s) and training ~150 s (the head's 300 epochs,
+// most of it). NUNER_E2E_TEST_SENTENCES_WEBGPU=25 scores a shorter sample for quick runs.
+const TEST_SENTENCES_WEBGPU = Number(process.env.NUNER_E2E_TEST_SENTENCES_WEBGPU ?? TEST_SENTENCES);
 
 async function shot(page, name) {
   await page.screenshot({ path: `docs/screenshots/${name}.png`, fullPage: true });

@@ -6,12 +6,15 @@ import { resolve } from 'node:path';
 
 const files = (process.env.NUNER_E2E ?? './inspector.test.mjs,./app.test.mjs,./tune.test.mjs').split(',');
 const root = resolve(process.env.DIST ?? 'dist');
+// NUNER_E2E_ONLY=<text>: only the tests whose name contains it.
+const only = process.env.NUNER_E2E_ONLY;
 const server = await serve(root);
 const url = `http://127.0.0.1:${server.address().port}/`;
 let failed = 0;
 for (const file of files) {
   const { tests } = await import(file);
   for (const t of tests) {
+    if (only && !t.name.includes(only)) continue;
     const started = Date.now();
     const { context, page, logs } = await launch({ webgpu: t.webgpu });
     try {

@@ -1,18 +1,18 @@
-//! The UI's entry point (browser only: Trunk builds it for wasm32).
+//! The UI's entry point (browser only: Trunk builds it for wasm32 with the `ui` feature).
 
-#[cfg(target_family = "wasm")]
+#[cfg(all(feature = "ui", target_family = "wasm"))]
 use leptos::prelude::*;
-#[cfg(target_family = "wasm")]
+#[cfg(all(feature = "ui", target_family = "wasm"))]
 use nuner_app::components::{query_param, App};
 
 /// Natively there is no UI: the page is built by Trunk (see the README).
-#[cfg(not(target_family = "wasm"))]
+#[cfg(not(all(feature = "ui", target_family = "wasm")))]
 fn main() {
     eprintln!("the nuner UI runs in the browser: `./scripts/serve.sh` (see the README)");
     std::process::exit(2);
 }
 
-#[cfg(target_family = "wasm")]
+#[cfg(all(feature = "ui", target_family = "wasm"))]
 fn main() {
     console_error_panic_hook::set_once();
     // Choosing the worker build probes WebGPU, which is asynchronous; the page mounts after it.

@@ -13,14 +13,15 @@ use super::{now_ms, Loaded, Reply, State};
 use crate::protocol::Response;
 
 /// WebGPU when asked for (or `auto`) and the browser offers an adapter; else the CPU backend.
-/// The multi-threaded build (see app/Cargo.toml) is only started when WebGPU is not used.
+/// The multi-threaded build (`threads`, see app/Cargo.toml) is only started when WebGPU is not
+/// used, and has no WebGPU.
 async fn pick_device(backend: &str) -> (Device, String) {
     let _ = backend;
-    #[cfg(target_feature = "atomics")]
+    #[cfg(feature = "threads")]
     let cpu = format!("CPU (flex, wasm, {} threads)", rayon::current_num_threads());
-    #[cfg(not(target_feature = "atomics"))]
+    #[cfg(not(feature = "threads"))]
     let cpu = "CPU (flex, wasm)".to_string();
-    #[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+    #[cfg(feature = "webgpu")]
     if backend != "cpu" {
         match Device::wgpu_options().init_async().await {
             Ok(device) => return (device, "WebGPU".into()),
