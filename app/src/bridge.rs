@@ -82,9 +82,13 @@ impl Bridge {
         let (benched, set_benched) = signal(None::<BenchResult>);
         let (tuned, set_tuned) = signal(None::<Arc<TunedLayers>>);
         let (error, set_error) = signal(None::<String>);
-        let answered = StoredValue::new(false);
+        // Completed by the first response from a worker (the start watch below waits for it).
+        let (answered_tx, answered) = futures::channel::oneshot::channel::<()>();
+        let answered_tx = StoredValue::new(Some(answered_tx));
         let on_response = move |r: Response| {
-            answered.set_value(true);
+            if let Some(Some(tx)) = answered_tx.try_update_value(Option::take) {
+                let _ = tx.send(());
+            }
             match r {
                 Response::Progress { stage, done, total } => set_status
                     .set(ModelStatus::Loading { stage, fraction: (total > 0).then(|| done as f64 / total as f64) }),
@@ -128,7 +132,7 @@ impl Bridge {
             let (loader, watch) = launch::StartWatch::for_loader(loader);
             let worker = StoredValue::new_local(spawn(&loader, &base, &backend));
             wasm_bindgen_futures::spawn_local(async move {
-                let Some(why) = watch.failure(|| answered.try_get_value().unwrap_or(true)).await else { return };
+                let Some(why) = watch.failure(answered).await else { return };
                 let msg = format!("the multi-threaded worker did not start ({why}); starting the one-thread worker");
                 web_sys::console::warn_1(&msg.as_str().into());
                 set_status.set(ModelStatus::Loading { stage: "starting the one-thread worker".into(), fraction: None });

@@ -17,6 +17,7 @@
 //! `BroadcastChannel` named in its URL ([`StartWatch::for_loader`]). The watch waits for that, or
 //! for [`START_TIMEOUT_MS`] without news, and the bridge restarts on [`DEFAULT_LOADER`] on the CPU.
 
+use std::future::Future;
 use std::time::Duration;
 
 use futures::future::{select, Either};
@@ -162,30 +163,28 @@ impl StartWatch {
         (url, Self { channel: Some(channel), messages, _sender: None, _on_message: Some(on_message) })
     }
 
-    /// Why the worker failed to start: the error its loader posted, or no answer for
+    /// Why the worker failed to start: the error its loader posted, or no news for
     /// [`START_TIMEOUT_MS`] since its last step (then the loader is told to close itself).
-    /// `None` once `answered()` holds.
-    pub async fn failure(mut self, answered: impl Fn() -> bool) -> Option<String> {
+    /// `None` once `answered` completes (the worker's first response, or its sender dropped).
+    pub async fn failure<A: Future + Unpin>(mut self, mut answered: A) -> Option<String> {
         use futures::StreamExt;
-        let mut quiet = 0;
         let why = loop {
-            let tick = Box::pin(sleep(Duration::from_millis(250)));
-            match select(self.messages.next(), tick).await {
-                Either::Left((Some(msg), _)) => match Reflect::get(&msg, &"failed".into()).ok().and_then(|f| f.as_string()) {
-                    Some(error) => break Some(error),
-                    None => quiet = 0,
-                },
-                Either::Left((None, _)) => unreachable!("the sender lives as long as the watch"),
-                Either::Right(_) => quiet += 250,
-            }
-            if answered() {
-                break None;
-            }
-            if quiet >= START_TIMEOUT_MS {
-                if let Some(c) = &self.channel {
-                    let _ = c.post_message(&"stop".into());
+            // Made anew after each step the loader reports: the timeout counts quiet time.
+            let quiet = Box::pin(sleep(Duration::from_millis(START_TIMEOUT_MS)));
+            match select(&mut answered, select(self.messages.next(), quiet)).await {
+                Either::Left(_) => break None,
+                Either::Right((Either::Left((Some(msg), _)), _)) => {
+                    if let Some(error) = Reflect::get(&msg, &"failed".into()).ok().and_then(|f| f.as_string()) {
+                        break Some(error);
+                    }
                 }
-                break Some(format!("no answer in {} s", START_TIMEOUT_MS / 1000));
+                Either::Right((Either::Left((None, _)), _)) => unreachable!("the sender lives as long as the watch"),
+                Either::Right((Either::Right(_), _)) => {
+                    if let Some(c) = &self.channel {
+                        let _ = c.post_message(&"stop".into());
+                    }
+                    break Some(format!("no answer in {} s", START_TIMEOUT_MS / 1000));
+                }
             }
         };
         if let Some(c) = self.channel.take() {

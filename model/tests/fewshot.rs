@@ -104,10 +104,7 @@ fn conll_k4_linear_probe_learns() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let test = std::fs::read_to_string(shared.join("data/conll2003/eng.testb")).unwrap();
-    let first: String = test.split("\n\n").take(300).collect::<Vec<_>>().join("\n\n");
-    let test_file = tmp.path().join("test300.conll");
-    std::fs::write(&test_file, first).unwrap();
+    let test_file = conll_test_sample(&shared, tmp.path(), 300);
     let head = tmp.path().join("conll.head.json");
     let m = minilm_dir();
     let train = shared.join("data/conll2003/eng.train");

@@ -35,6 +35,15 @@ pub fn shared_dir() -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
+/// The first `n` sentences of CoNLL-2003's test set (`eng.testb` in `shared`), written into `dir`.
+pub fn conll_test_sample(shared: &Path, dir: &Path, n: usize) -> PathBuf {
+    let test = std::fs::read_to_string(shared.join("data/conll2003/eng.testb")).unwrap();
+    let first: String = test.split("\n\n").take(n).collect::<Vec<_>>().join("\n\n");
+    let file = dir.join(format!("test{n}.conll"));
+    std::fs::write(&file, first).unwrap();
+    file
+}
+
 pub fn cpu() -> Device {
     Device::flex()
 }

@@ -5,6 +5,7 @@ use anyhow::Result;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use nuner::embed::{block_on, read_f32};
+use nuner::encoder::kernels;
 use nuner::{Pretrained, TokenBatch};
 use serde_json::json;
 use std::path::PathBuf;
@@ -42,6 +43,10 @@ pub struct Args {
     /// cores; how `embed`, `eval` and `predict` run). Default: 1 and the number of cores.
     #[arg(long, value_delimiter = ',')]
     streams: Option<Vec<usize>>,
+    /// Precisions of the encoder's linear layers to measure in turn, on flex: f32, int8 (default:
+    /// the global --int8 setting alone).
+    #[arg(long, value_delimiter = ',', value_parser = ["f32", "int8"])]
+    precisions: Option<Vec<String>>,
 }
 
 pub fn run(args: Args, device: &str) -> Result<()> {
@@ -58,20 +63,25 @@ pub fn run(args: Args, device: &str) -> Result<()> {
         let model = Pretrained::from_dir(args.model.as_ref().expect("clap requires --model"), &device)?;
         let peak = sgemm_peak(&device)?;
         let flops = encoder_flops(&model, args.batch, args.seq);
-        let sentence_ms = sentence_ms(&model, &device)?;
-        for &s in &streams {
-            let tps = encoder_tokens_per_s(&model, &device, &args, s)?;
-            let achieved = flops * tps / (args.batch * args.seq) as f64 / 1e9;
-            println!(
-                "{}",
-                json!({
-                    "backend": name, "streams": s, "batch": args.batch, "seq": args.seq,
-                    "tokens_per_s": tps.round(), "ms_per_batch": 1e3 * (args.batch * args.seq) as f64 / tps,
-                    "encoder_gflops": achieved, "sgemm_peak_gflops": peak, "share_of_peak": achieved / peak,
-                    "sentence_ms": sentence_ms,
-                })
-            );
+        let global = if kernels::int8() { "int8" } else { "f32" };
+        for precision in args.precisions.clone().unwrap_or_else(|| vec![global.to_string()]) {
+            kernels::set_int8(precision == "int8");
+            let sentence_ms = sentence_ms(&model, &device)?;
+            for &s in &streams {
+                let tps = encoder_tokens_per_s(&model, &device, &args, s)?;
+                let achieved = flops * tps / (args.batch * args.seq) as f64 / 1e9;
+                println!(
+                    "{}",
+                    json!({
+                        "backend": name, "precision": precision, "streams": s, "batch": args.batch, "seq": args.seq,
+                        "tokens_per_s": tps.round(), "ms_per_batch": 1e3 * (args.batch * args.seq) as f64 / tps,
+                        "encoder_gflops": achieved, "sgemm_peak_gflops": peak, "share_of_peak": achieved / peak,
+                        "sentence_ms": sentence_ms,
+                    })
+                );
+            }
         }
+        kernels::set_int8(global == "int8");
     }
     Ok(())
 }

@@ -85,12 +85,16 @@ impl DataArgs {
         self.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
     }
 
-    /// Word features of every example (from the cache when the same model, recipe and file
-    /// were seen before).
+    /// Word features of every example (from the cache when the same model, recipe, precision and
+    /// file were seen before).
     pub fn features(&self, data: &Dataset, model: &Pretrained, config: &FeatureConfig, device: &Device) -> Result<Vec<WordFeatures>> {
-        let key = hex(&Sha256::digest(
-            serde_json::to_vec(&(&model.fingerprint, config, data.segmentation, &data.bytes_hash, self.lenient))?,
-        ));
+        let recipe = (&model.fingerprint, config, data.segmentation, &data.bytes_hash, self.lenient);
+        // 8-bit features are keyed apart; f32 keys stay as they were.
+        let key = hex(&Sha256::digest(if nuner::encoder::kernels::int8() {
+            serde_json::to_vec(&(recipe, "int8"))?
+        } else {
+            serde_json::to_vec(&recipe)?
+        }));
         let file = self.cache_dir().map(|d| d.join("features").join(format!("{}.safetensors", &key[..32])));
         if let Some(f) = &file {
             if let Ok(bytes) = std::fs::read(f) {

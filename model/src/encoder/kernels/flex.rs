@@ -15,7 +15,7 @@ const CHUNK: usize = 1 << 16;
 /// go to the `gemm` crate, which Flex itself uses: on this machine it is ~9% faster than rten-gemm
 /// at 4,096 rows, while rten-gemm on packed weights takes a sentence from 5.4 to 3.8 ms. In wasm,
 /// rten-gemm is as fast at 32 × 128 and much faster on a sentence, so wasm always uses it
-/// (docs/BENCHMARKS.md).
+/// (docs/BENCHMARKS.md). With [`super::set_int8`] on, every size goes to the 8-bit GEMM.
 pub fn linear(x: Tensor<2>, weights: &[Tensor<2>], biases: &[Option<Tensor<1>>], gelu: bool) -> Tensor<2> {
     let [m, k] = x.dims();
     let widths: Vec<usize> = weights.iter().map(|w| w.dims()[1]).collect();
@@ -32,7 +32,9 @@ pub fn linear(x: Tensor<2>, weights: &[Tensor<2>], biases: &[Option<Tensor<1>>],
             })
             .collect::<Vec<f32>>()
     });
-    let mut out = if cfg!(target_family = "wasm") || m < PACKED_MAX_ROWS {
+    let mut out = if super::int8() {
+        super::int8::linear(&x, &ws, bias.as_deref())
+    } else if cfg!(target_family = "wasm") || m < PACKED_MAX_ROWS {
         super::packed::linear(&x, &ws, bias.as_deref())
     } else {
         gemm_linear(&x, &ws, bias.as_deref(), [m, k, n])

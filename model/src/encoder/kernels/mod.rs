@@ -134,6 +134,20 @@ pub fn with_pool_awake<R: Send>(device: &Device, f: impl FnOnce() -> R + Send) -
 #[cfg(all(feature = "flex", feature = "parallel"))]
 pub use awake::set_cores;
 
+static INT8: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// From now on, runs the encoder's linear layers on a plain Flex device with 8-bit weights and
+/// activations (dynamic quantisation, kernels/int8.rs) when `on`, in f32 (the default) when not.
+/// Other devices always run f32. For the whole process, as `set_cores` is.
+pub fn set_int8(on: bool) {
+    INT8.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether [`set_int8`] turned the 8-bit path on.
+pub fn int8() -> bool {
+    INT8.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Whether `x` is an f32 tensor on the Flex device outside any autodiff graph.
 #[cfg(feature = "flex")]
 fn on_plain_flex<const D: usize>(x: &Tensor<D>) -> bool {
@@ -156,5 +170,9 @@ mod tiled;
 mod flex;
 #[cfg(feature = "flex")]
 mod packed;
+#[cfg(feature = "flex")]
+mod int8;
+#[cfg(feature = "flex")]
+mod weight_cache;
 #[cfg(all(test, feature = "flex"))]
 mod tests;

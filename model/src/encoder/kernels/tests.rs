@@ -156,3 +156,66 @@ fn the_pass_moves_to_the_pool_only_on_plain_flex() {
     assert!(moved, "never ran on the pool");
     assert!(with_pool_awake(&Device::flex().autodiff(), rayon::current_thread_index).is_none());
 }
+
+#[test]
+fn int8_linear_is_close_to_f32_and_exact_on_zero_rows() {
+    use burn::backend::Flex;
+    use burn::nn::LinearConfig;
+    let device = Device::flex();
+    let prim = |t: Tensor<2>| t.try_into_primitive::<Flex>().expect("plain Flex");
+    // A sentence-sized and a batch-sized input, MiniLM's widths, a strided (transposed) view; row 0
+    // is all zeros (as a padded position's input never is, but a zero row must give the bias).
+    for (rows, din, dout) in [(18, 384, 1536), (300, 384, 384)] {
+        let mut values: Vec<f32> = (0..rows * din).map(|i| ((i * 2_654_435_761) % 2000) as f32 / 500.0 - 2.0).collect();
+        for r in 0..rows {
+            for c in 0..din {
+                if c == 0 || r == 0 {
+                    values[c * rows + r] = 0.0;
+                }
+            }
+        }
+        let x = Tensor::<1>::from_floats(values.as_slice(), &device).reshape([din, rows]).transpose();
+        let lin = LinearConfig::new(din, dout).init(&device);
+        let bias = lin.bias.as_ref().unwrap().val().into_data().try_into_vec::<f32>().unwrap();
+        let reference = lin.forward(x.clone()).into_data().try_into_vec::<f32>().unwrap();
+        let ours = int8::linear(&prim(x.clone()), &[prim(lin.weight.val())], Some(&bias));
+        assert_eq!(ours.len(), reference.len());
+        let (mut err, mut norm) = (0.0f64, 0.0f64);
+        for (a, b) in ours.iter().zip(&reference) {
+            err += ((a - b) as f64).powi(2);
+            norm += (*b as f64).powi(2);
+        }
+        let relative = (err / norm).sqrt();
+        assert!(relative < 0.02, "{rows}×{din}→{dout}: relative error {relative}");
+        assert!(relative > 1e-6, "{rows}×{din}→{dout}: the 8-bit path gave f32's result exactly");
+        for c in 0..dout {
+            assert_eq!(ours[c], bias[c], "zero row, column {c}");
+        }
+    }
+}
+
+#[test]
+fn quantisation_round_trips_within_half_a_step() {
+    let (k, n) = (5, 3);
+    let values: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.37).sin() * (1 + i % 3) as f32).collect();
+    for qmax in [63.0, 127.0] {
+        let (q, scales) = int8::quantize_columns(&values, [k, n], qmax);
+        for r in 0..k {
+            for c in 0..n {
+                let v = values[r * n + c];
+                assert!((q[r * n + c] as f32).abs() <= qmax);
+                assert!((q[r * n + c] as f32 * scales[c] - v).abs() <= scales[c] / 2.0 + 1e-6, "column {c} row {r}");
+            }
+        }
+    }
+    let x = [-1.0f32, 0.0, 3.0, 0.5, 0.25, 0.0];
+    let (q, scales, zeros) = int8::quantize_rows(&x, [2, 3]);
+    for r in 0..2 {
+        for c in 0..3 {
+            let back = (q[r * 3 + c] as f32 - zeros[r] as f32) * scales[r];
+            assert!((back - x[r * 3 + c]).abs() <= scales[r] / 2.0 + 1e-6, "row {r} column {c}");
+        }
+        // Zero is exact.
+        assert_eq!(q[r * 3 + if r == 0 { 1 } else { 2 }], zeros[r]);
+    }
+}
