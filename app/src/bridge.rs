@@ -73,7 +73,7 @@ pub struct Bridge {
 impl Bridge {
     /// Spawns the worker through `loader` (see [`crate::launch`]) and asks it to load the model
     /// under `base`. If the multi-threaded build fails to start, it restarts on the default build.
-    pub fn start(base: &str, backend: &str, loader: &str) -> Self {
+    pub fn start(base: &str, backend: &str, int8: bool, loader: &str) -> Self {
         let (status, set_status) = signal(ModelStatus::Loading { stage: "starting the worker".into(), fraction: None });
         let (embedded, set_embedded) = signal(None::<Embedded>);
         let (training, set_training) = signal(TrainStatus::Idle);
@@ -124,7 +124,7 @@ impl Bridge {
                 .callback(on_response)
                 .encoding::<crate::protocol::MsgPack>()
                 .spawn_with_loader(loader);
-            worker.send(Request::Load { base: base.into(), backend: backend.into() });
+            worker.send(Request::Load { base: base.into(), backend: backend.into(), int8 });
             worker
         };
         let (base, backend) = (base.to_string(), backend.to_string());

@@ -49,6 +49,10 @@ pub enum Request {
         base: String,
         /// Backend preference.
         backend: String,
+        /// 8-bit linear layers on the CPU backend (`?precision=int8`;
+        /// `nuner::encoder::kernels::set_int8`). WebGPU always runs f32.
+        #[serde(default)]
+        int8: bool,
     },
     /// Load a model from files the user picked.
     LoadFiles {

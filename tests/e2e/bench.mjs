@@ -16,7 +16,9 @@ const results = [];
 const wanted = (process.env.NUNER_BENCH_BACKENDS ?? 'cpu,cpu1,webgpu').split(',');
 // cpu4 (not in the default list): a pool of 4 threads, more than this machine's 2 cores.
 const runs = [['cpu', '?backend=cpu', false], ['cpu1', '?backend=cpu&threads=1', false],
-  ['cpu4', '?backend=cpu&threads=4', false], ['webgpu', '?backend=webgpu', true]];
+  ['cpu4', '?backend=cpu&threads=4', false], ['webgpu', '?backend=webgpu', true],
+  // 8-bit linear layers (not in the default list): NUNER_BENCH_BACKENDS=cpu,cpu-int8,cpu1,cpu1-int8.
+  ['cpu-int8', '?backend=cpu&precision=int8', false], ['cpu1-int8', '?backend=cpu&threads=1&precision=int8', false]];
 for (const [name, query, webgpu] of runs.filter(([b]) => wanted.includes(b))) {
   const { context, page } = await launch({ webgpu });
   try {
@@ -29,7 +31,8 @@ for (const [name, query, webgpu] of runs.filter(([b]) => wanted.includes(b))) {
     await page.waitForSelector('#bench-result', { timeout: 1_800_000 });
     const b = JSON.parse(await page.getAttribute('#bench-result', 'data-json'));
     results.push({ ...b, page_load_to_first_highlight_s: firstHighlight });
-    if (name.startsWith('cpu')) assert.match(b.backend, name === 'cpu1' ? /^CPU \(flex, wasm\)$/ : /threads/);
+    if (name.startsWith('cpu')) assert.match(b.backend, name.startsWith('cpu1') ? /^CPU \(flex, wasm(, int8)?\)$/ : /threads/);
+    assert.equal(/int8/.test(b.backend), name.endsWith('-int8'), `backend ${b.backend} for ${name}`);
     console.error(JSON.stringify(results[results.length - 1]));
   } finally {
     await context.close();

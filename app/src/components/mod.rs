@@ -116,7 +116,8 @@ pub fn App(
 ) -> impl IntoView {
     let model = query_param("model").unwrap_or_else(|| DEFAULT_MODEL.into());
     let backend = query_param("backend").unwrap_or_else(|| "auto".into());
-    let bridge = Bridge::start(&model, &backend, &loader);
+    let int8 = query_param("precision").as_deref() == Some("int8");
+    let bridge = Bridge::start(&model, &backend, int8, &loader);
     let ctx = AppCtx::new(bridge);
     provide_context(bridge);
     provide_context(ctx);

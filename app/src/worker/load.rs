@@ -66,7 +66,10 @@ async fn install(
     reply: &Reply,
 ) -> Result<(), String> {
     reply(Response::Progress { stage: "building the encoder".into(), done: 0, total: 0 });
-    let (device, label) = pick_device(backend).await;
+    let (device, mut label) = pick_device(backend).await;
+    if nuner::encoder::kernels::int8() && label.starts_with("CPU") {
+        label = format!("{}, int8)", label.trim_end_matches(')'));
+    }
     let files = ModelFiles { config, tokenizer, weights: Weights::Burnpack(weights), name };
     let model = Pretrained::from_files(files, &device).map_err(|e| e.to_string())?;
     let base_fingerprint = model.fingerprint.clone();

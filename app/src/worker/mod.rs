@@ -94,7 +94,10 @@ impl Worker for ModelWorker {
         let cancel = self.cancel.clone();
         spawn_local(async move {
             let result = match msg {
-                Request::Load { base, backend } => load::from_url(&state, &base, &backend, &reply).await,
+                Request::Load { base, backend, int8 } => {
+                    nuner::encoder::kernels::set_int8(int8);
+                    load::from_url(&state, &base, &backend, &reply).await
+                }
                 Request::LoadFiles { name, config, tokenizer, weights, backend } => {
                     load::from_files(&state, name, config, tokenizer, weights, &backend, &reply).await
                 }
