@@ -48,14 +48,11 @@ pub mod train;
 pub mod weights;
 
 #[cfg(feature = "model")]
-pub use config::{EncoderConfig, HiddenAct, ModelType};
-#[cfg(feature = "model")]
-pub use embed::{embed_texts, EmbedOptions, TextEmbedding};
-#[cfg(feature = "model")]
-pub use encoder::{Encoder, EncoderInput, EncoderOutput, TokenBatch};
-#[cfg(feature = "model")]
-pub use error::{ModelError, Result};
-#[cfg(feature = "model")]
-pub use pretrained::{ModelFiles, Pretrained, Weights};
-#[cfg(feature = "model")]
-pub use tokenize::NerTokenizer;
+pub use crate::{
+    config::{EncoderConfig, HiddenAct, ModelType},
+    embed::{embed_texts, EmbedOptions, TextEmbedding},
+    encoder::{Encoder, EncoderInput, EncoderOutput, TokenBatch},
+    error::{ModelError, Result},
+    pretrained::{ModelFiles, Pretrained, Weights},
+    tokenize::NerTokenizer,
+};

@@ -17,10 +17,11 @@ use crate::protocol::Response;
 /// used, and has no WebGPU.
 async fn pick_device(backend: &str) -> (Device, String) {
     let _ = backend;
+    let int8 = if nuner::encoder::kernels::int8() { ", int8" } else { "" };
     #[cfg(feature = "threads")]
-    let cpu = format!("CPU (flex, wasm, {} threads)", rayon::current_num_threads());
+    let cpu = format!("CPU (flex, wasm, {} threads{int8})", rayon::current_num_threads());
     #[cfg(not(feature = "threads"))]
-    let cpu = "CPU (flex, wasm)".to_string();
+    let cpu = format!("CPU (flex, wasm{int8})");
     #[cfg(feature = "webgpu")]
     if backend != "cpu" {
         match Device::wgpu_options().init_async().await {
@@ -66,10 +67,7 @@ async fn install(
     reply: &Reply,
 ) -> Result<(), String> {
     reply(Response::Progress { stage: "building the encoder".into(), done: 0, total: 0 });
-    let (device, mut label) = pick_device(backend).await;
-    if nuner::encoder::kernels::int8() && label.starts_with("CPU") {
-        label = format!("{}, int8)", label.trim_end_matches(')'));
-    }
+    let (device, label) = pick_device(backend).await;
     let files = ModelFiles { config, tokenizer, weights: Weights::Burnpack(weights), name };
     let model = Pretrained::from_files(files, &device).map_err(|e| e.to_string())?;
     let base_fingerprint = model.fingerprint.clone();

@@ -9,12 +9,13 @@
 //!   at every call.
 //! - `y[r, c] = s_x[r] · s_w[c] · Σₖ (qx[r, k] − z[r]) · qw[k, c] + b[c]`.
 //!
-//! Off by default ([`super::set_int8`]): it trades accuracy (tests in `super::tests`) for speed.
+//! Off by default ([`super::set_int8`]): it costs accuracy (tests in `super::tests`), and it is
+//! not faster than f32 on AVX2 or in wasm yet (docs/BENCHMARKS.md, "8-bit linear layers").
 
 use std::borrow::Cow;
 
 use burn::backend::flex::FlexTensor;
-use rten_gemm::{GemmExecutor, GemmInputA, GemmInputB, GemmUninitOptions, PackedBMatrix, QuantParams};
+use rten_gemm::{GemmExecutor, GemmInputA, GemmInputB, GemmUninitOptions, PackedBMatrix};
 use rten_tensor::NdTensorView;
 
 use super::weight_cache::{side_by_side, view, WeightCache};
@@ -29,8 +30,6 @@ pub struct QuantizedWeights {
     packed: PackedBMatrix<i8>,
     /// Per column: the f32 value of one step.
     scales: Vec<f32>,
-    /// Per column: zero (symmetric), as rten-gemm wants a slice.
-    zeros: Vec<i8>,
     /// Per column: `Σₖ qw[k, c]`, for the activations' zero points (see [`gemm_i32`]).
     col_sums: Vec<i32>,
 }
@@ -79,8 +78,8 @@ fn gemm_i32(qx: &[u8], x_zeros: &[u8], [m, k]: [usize; 2], w: &QuantizedWeights)
     let a = NdTensorView::from_slice_with_strides([m, k], qx, [k, 1]).expect("m×k values");
     let mut acc: Vec<i32> = Vec::with_capacity(m * n);
     EXECUTOR.with(|exec| {
-        let opts = GemmUninitOptions { b_quant: Some(QuantParams { zero_point: &w.zeros }), ..Default::default() };
-        exec.gemm_uninit(&mut acc.spare_capacity_mut()[..m * n], GemmInputA::Unpacked(a), GemmInputB::Packed(&w.packed), opts)
+        // No zero points on either side: the weights are symmetric, the activations' are applied below.
+        exec.gemm_uninit(&mut acc.spare_capacity_mut()[..m * n], GemmInputA::Unpacked(a), GemmInputB::Packed(&w.packed), GemmUninitOptions::default())
             .expect("shapes checked by the caller");
     });
     // SAFETY: `gemm_uninit` initialised all m·n outputs.
@@ -112,7 +111,7 @@ fn pack(q: Vec<i8>, scales: Vec<f32>, [k, n]: [usize; 2]) -> QuantizedWeights {
     }
     let view = NdTensorView::from_slice_with_strides([k, n], &q[..], [n, 1]).expect("k×n values");
     let packed = EXECUTOR.with(|exec| exec.prepack_b(view));
-    QuantizedWeights { packed, scales, zeros: vec![0; n], col_sums }
+    QuantizedWeights { packed, scales, col_sums }
 }
 
 /// Symmetric per-column quantisation of a row-major `[k, n]` matrix to `[-qmax, qmax]`: the
