@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The transformers.js bar of issue 6, measured in the same run as the app: paired rounds of the
-# app's CPU bench (tests/e2e/bench.mjs: two threads, one thread) and of transformers.js 3.8.1 on
-# the same model exported to ONNX (tests/e2e/bench_transformersjs.mjs: one and two threads f32,
-# two threads int8), in the same headless Chromium. Writes docs/benchmarks/browser-reference.json.
+# app's CPU bench (tests/e2e/bench.mjs: two threads and one thread, f32 and int8) and of
+# transformers.js 3.8.1 on the same model exported to ONNX (tests/e2e/bench_transformersjs.mjs: one
+# and two threads, f32 and int8), in the same headless Chromium. Writes docs/benchmarks/browser-reference.json.
 #
 # A reference-figure tool, not CI: the export needs PyTorch (the venv of scripts/make_fixtures.py,
 # ~3.5 GB). transformers.js and the exported model live outside the repo, in $NUNER_TJS.
@@ -31,7 +31,7 @@ export NUNER_TJS=$TJS
 tmp=$(mktemp -d)
 for round in $(seq "$ROUNDS"); do
   echo "round $round: nuner-rs" >&2
-  NUNER_BENCH_BACKENDS=cpu,cpu1 node tests/e2e/bench.mjs > "$tmp/nuner-$round.json"
+  NUNER_BENCH_BACKENDS=cpu,cpu-int8,cpu1,cpu1-int8 node tests/e2e/bench.mjs > "$tmp/nuner-$round.json"
   echo "round $round: transformers.js" >&2
   node tests/e2e/bench_transformersjs.mjs > "$tmp/tjs-$round.json"
 done

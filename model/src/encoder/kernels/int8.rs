@@ -9,8 +9,9 @@
 //!   at every call.
 //! - `y[r, c] = s_x[r] · s_w[c] · Σₖ (qx[r, k] − z[r]) · qw[k, c] + b[c]`.
 //!
-//! Off by default ([`super::set_int8`]): it costs accuracy (tests in `super::tests`), and it is
-//! not faster than f32 on AVX2 or in wasm yet (docs/BENCHMARKS.md, "8-bit linear layers").
+//! Off by default ([`super::set_int8`]): it costs accuracy (tests in `super::tests`). Natively
+//! (rten-gemm's kernels) it was not faster than f32 on AVX2; in wasm [`super::dot8`]'s kernels
+//! run instead (docs/BENCHMARKS.md, "8-bit linear layers").
 
 use std::borrow::Cow;
 
@@ -40,7 +41,13 @@ static CACHE: WeightCache<QuantizedWeights> = WeightCache::new();
 ///
 /// # Shapes
 /// - `x`: `[m, k]` (any non-negative strides); each of `ws`: `[k, nᵢ]`; `bias`: `[n]`, n = Σ nᵢ
+///
+/// In wasm this is [`super::dot8`]'s kernel instead (on relaxed SIMD's 4-way dot product in the
+/// multi-threaded build): rten-gemm's is slower than f32 there.
+#[cfg_attr(target_arch = "wasm32", allow(unreachable_code))]
 pub fn linear(x: &FlexTensor, ws: &[FlexTensor], bias: Option<&[f32]>) -> Vec<f32> {
+    #[cfg(target_arch = "wasm32")]
+    return super::dot8::linear(x, ws, bias);
     let w = CACHE.get(ws, quantize_weights);
     let (m, k) = (x.layout().shape()[0], x.layout().shape()[1]);
     let n = w.scales.len();
@@ -135,7 +142,7 @@ pub fn quantize_columns(values: &[f32], [k, n]: [usize; 2], qmax: f32) -> (Vec<i
 }
 
 /// The values of `x` (`[m, k]`) row-major: its own buffer when it already is, else a copy.
-fn row_major(x: &FlexTensor, [m, k]: [usize; 2]) -> Cow<'_, [f32]> {
+pub fn row_major(x: &FlexTensor, [m, k]: [usize; 2]) -> Cow<'_, [f32]> {
     let layout = x.layout();
     let s = layout.strides();
     if (s[0] == k as isize || m == 1) && (s[1] == 1 || k == 1) {
@@ -153,17 +160,41 @@ pub fn quantize_rows(x: &[f32], [m, k]: [usize; 2]) -> (Vec<u8>, Vec<f32>, Vec<u
     let mut q = vec![0u8; m * k];
     let (mut scales, mut zeros) = (Vec::with_capacity(m), Vec::with_capacity(m));
     for (row, dst) in x.chunks_exact(k).zip(q.chunks_exact_mut(k)) {
-        let (lo, hi) = row.iter().fold((0.0f32, 0.0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-        let scale = if hi > lo { (hi - lo) / 255.0 } else { 1.0 };
-        let zero = (-lo / scale).round().clamp(0.0, 255.0);
+        let (scale, zero) = row_step(row);
         let inv = 1.0 / scale;
         for (d, &v) in dst.iter_mut().zip(row) {
-            *d = (v * inv + zero).round().clamp(0.0, 255.0) as u8;
+            *d = quantize_value(v, inv, zero);
         }
         scales.push(scale);
         zeros.push(zero as u8);
     }
     (q, scales, zeros)
+}
+
+/// A row's step and zero point (a whole number in 0..=255) for [`quantize_rows`]: its range with
+/// zero included, in 255 steps.
+pub fn row_step(row: &[f32]) -> (f32, f32) {
+    // Eight running minima and maxima, so that the loop vectorises.
+    let (mut lo, mut hi) = ([0.0f32; 8], [0.0f32; 8]);
+    let chunks = row.chunks_exact(8);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for i in 0..8 {
+            lo[i] = lo[i].min(c[i]);
+            hi[i] = hi[i].max(c[i]);
+        }
+    }
+    let lo = lo.iter().chain(tail).fold(0.0f32, |a, &v| a.min(v));
+    let hi = hi.iter().chain(tail).fold(0.0f32, |a, &v| a.max(v));
+    let scale = if hi > lo { (hi - lo) / 255.0 } else { 1.0 };
+    (scale, (-lo / scale).round_ties_even().clamp(0.0, 255.0))
+}
+
+/// `v` in steps of `1 / inv` above the zero point `zero`, as u8. Ties round to even: one
+/// instruction in wasm (`f32.nearest`), where `round` is a call to libm.
+#[inline]
+pub fn quantize_value(v: f32, inv: f32, zero: f32) -> u8 {
+    (v * inv + zero).round_ties_even().clamp(0.0, 255.0) as u8
 }
 
 #[cfg(test)]

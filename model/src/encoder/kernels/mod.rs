@@ -172,6 +172,8 @@ mod flex;
 mod packed;
 #[cfg(feature = "flex")]
 mod int8;
+#[cfg(all(feature = "flex", any(test, target_arch = "wasm32")))]
+mod dot8;
 #[cfg(feature = "flex")]
 mod weight_cache;
 #[cfg(all(test, feature = "flex"))]
