@@ -77,4 +77,20 @@ fn int8_few_shot_f1_stays_within_a_margin_of_f32() {
     let (f32_f1, int8_f1) = (run(false), run(true));
     eprintln!("CoNLL k=4 seed 1, 300 test sentences: entity micro F1 {f32_f1:.3} (f32), {int8_f1:.3} (int8)");
     assert!(int8_f1 > f32_f1 - 0.03, "int8 F1 {int8_f1} against f32 {f32_f1}");
+
+    // Each head records the precision of the features it was trained on, and using it in the
+    // other precision warns (and still works).
+    for int8 in [false, true] {
+        let saved: Value = serde_json::from_slice(&std::fs::read(tmp.path().join(format!("head-{int8}.json"))).unwrap()).unwrap();
+        assert_eq!(saved["encoder"]["int8"], Value::Bool(int8), "head-{int8}.json");
+    }
+    let (head, text) = (tmp.path().join("head-true.json"), tmp.path().join("text.txt"));
+    std::fs::write(&text, "EU rejects German call to boycott British lamb.\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_nuner"))
+        .args(["predict", "--model", m.to_str().unwrap(), "--head", head.to_str().unwrap(), text.to_str().unwrap()])
+        .output()
+        .expect("runs nuner");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("trained on 8-bit features and the encoder now runs in f32"), "no precision warning in: {stderr}");
 }

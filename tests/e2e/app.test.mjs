@@ -66,6 +66,9 @@ async function conllFlow({ page, url, logs }, backend, screenshots, sentences, e
   await train(page);
   const trainSeconds = (Date.now() - t0) / 1e3;
   if (screenshots) await shot(page, 'train');
+  // The exported head says which precision its features had (`nuner predict` warns on a mismatch).
+  const head = JSON.parse(await download(page, '#export-head'));
+  assert.equal(head.encoder.int8, extra.includes('precision=int8'), 'the head records the features\' precision');
   const t1 = Date.now();
   const pred = await highlight(page, testSet.map((x) => x.text));
   const predictSeconds = (Date.now() - t1) / 1e3;

@@ -139,6 +139,9 @@ pub fn set_head(state: &RefCell<State>, json: &str, reply: &Reply) -> Result<(),
     let l = loaded(state)?;
     let saved = SavedHead::from_json_bytes(json.as_bytes(), "head file").map_err(|e| e.to_string())?;
     saved.check_encoder(&l.model, "head file").map_err(|e| e.to_string())?;
+    if let Some(note) = saved.precision_note(&l.model) {
+        web_sys::console::warn_1(&format!("head file: {note}").into());
+    }
     let head = saved.to_head(&l.device);
     let info = HeadInfo {
         json: json.to_string(),

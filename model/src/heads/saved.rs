@@ -26,6 +26,10 @@ pub struct EncoderId {
     pub hidden_size: usize,
     /// Number of layers.
     pub num_hidden_layers: usize,
+    /// Whether its linear layers ran in 8 bits ([`crate::encoder::kernels::set_int8`]) when the
+    /// head was trained: such features differ slightly from f32's. Absent (false) in older files.
+    #[serde(default)]
+    pub int8: bool,
 }
 
 /// One dense layer, `y = x · weight + bias` with `weight` row-major `[d_in × d_out]`.
@@ -100,6 +104,7 @@ impl SavedHead {
                 fingerprint: model.fingerprint.clone(),
                 hidden_size: model.config.hidden_size,
                 num_hidden_layers: model.config.num_hidden_layers,
+                int8: crate::encoder::kernels::int8_on(&model.encoder.embeddings.word_embeddings.weight.device()),
             },
             features,
             labels,
@@ -171,6 +176,21 @@ impl SavedHead {
             ));
         }
         Ok(())
+    }
+
+    /// A warning when `model` makes features in another precision than the head was trained on
+    /// (8-bit or f32 linear layers): the head still works, on slightly different features.
+    pub fn precision_note(&self, model: &Pretrained) -> Option<String> {
+        let now = crate::encoder::kernels::int8_on(&model.encoder.embeddings.word_embeddings.weight.device());
+        let name = |int8: bool| if int8 { "8-bit" } else { "f32" };
+        (self.encoder.int8 != now).then(|| {
+            format!(
+                "the head was trained on {} features and the encoder now runs in {} ({}); predictions may differ slightly",
+                name(self.encoder.int8),
+                name(now),
+                if self.encoder.int8 { "pass --int8, or ?precision=int8 in the browser, to match" } else { "run without --int8, or ?precision=f32 in the browser, to match" }
+            )
+        })
     }
 
     /// Rebuilds the head module on `device`.

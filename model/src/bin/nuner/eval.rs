@@ -46,6 +46,9 @@ pub fn read_head(path: &Path, model: &Pretrained) -> Result<SavedHead> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let head = SavedHead::from_json_bytes(&bytes, &path.display().to_string())?;
     head.check_encoder(model, &path.display().to_string())?;
+    if let Some(note) = head.precision_note(model) {
+        eprintln!("warning: {}: {note}", path.display());
+    }
     Ok(head)
 }
 

@@ -148,6 +148,18 @@ pub fn int8() -> bool {
     INT8.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// Whether the encoder's linear layers run in 8 bits on `device` (its weights' device): [`set_int8`]
+/// is on and `device` is the plain Flex device.
+pub fn int8_on(device: &Device) -> bool {
+    #[cfg(feature = "flex")]
+    return int8() && is_plain_flex(device);
+    #[cfg(not(feature = "flex"))]
+    {
+        let _ = device;
+        false
+    }
+}
+
 /// Whether `x` is an f32 tensor on the Flex device outside any autodiff graph.
 #[cfg(feature = "flex")]
 fn on_plain_flex<const D: usize>(x: &Tensor<D>) -> bool {
