@@ -104,7 +104,7 @@ impl SavedHead {
                 fingerprint: model.fingerprint.clone(),
                 hidden_size: model.config.hidden_size,
                 num_hidden_layers: model.config.num_hidden_layers,
-                int8: crate::encoder::kernels::int8_on(&model.encoder.embeddings.word_embeddings.weight.device()),
+                int8: features_int8(model),
             },
             features,
             labels,
@@ -181,7 +181,7 @@ impl SavedHead {
     /// A warning when `model` makes features in another precision than the head was trained on
     /// (8-bit or f32 linear layers): the head still works, on slightly different features.
     pub fn precision_note(&self, model: &Pretrained) -> Option<String> {
-        let now = crate::encoder::kernels::int8_on(&model.encoder.embeddings.word_embeddings.weight.device());
+        let now = features_int8(model);
         let name = |int8: bool| if int8 { "8-bit" } else { "f32" };
         (self.encoder.int8 != now).then(|| {
             format!(
@@ -205,6 +205,11 @@ impl SavedHead {
             }),
         }
     }
+}
+
+/// Whether `model`'s encoder makes its features with 8-bit linear layers now.
+fn features_int8(model: &Pretrained) -> bool {
+    crate::encoder::kernels::int8_on(&model.encoder.embeddings.word_embeddings.weight.device())
 }
 
 fn no_dropout() -> Dropout {

@@ -13,15 +13,13 @@ pub use portable::*;
 /// The vector operations of the kernel on WebAssembly's relaxed SIMD dot product.
 #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
 mod relaxed {
-    use super::wasm::{load4, Floats};
+    pub use super::wasm::load;
+    use super::wasm::{finish, Bytes, Floats};
     use core::arch::wasm32::*;
 
     /// Rows per tile: 8 accumulators, 2 weight vectors and a splat fit x86's 16 vector registers.
     pub const MR: usize = 4;
 
-    /// 16 bytes: a row's 4 depths splat (signed), or 4 depths × 4 columns of weights (7-bit).
-    #[derive(Clone, Copy)]
-    pub struct Bytes(v128);
     /// Four i32 sums, one per column.
     #[derive(Clone, Copy)]
     pub struct Ints(v128);
@@ -31,13 +29,7 @@ mod relaxed {
         Ints(i32x4_splat(0))
     }
 
-    /// The 16 bytes at `p`.
-    #[inline(always)]
-    pub unsafe fn load(p: *const u8) -> Bytes {
-        Bytes(unsafe { v128_load(p.cast()) })
-    }
-
-    /// The 4 bytes at `p` in every 32-bit lane.
+    /// The 4 bytes at `p` (a row's 4 depths, signed) in every 32-bit lane.
     #[inline(always)]
     pub unsafe fn splat4(p: *const i8) -> Bytes {
         Bytes(unsafe { v128_load32_splat(p.cast()) })
@@ -52,10 +44,7 @@ mod relaxed {
     /// `(acc + shift + zc·col_sums) as f32 · (sx·w_scales) + bias`, four columns from each slice.
     #[inline(always)]
     pub fn epilogue(acc: Ints, shift: i32, zc: i32, col_sums: &[i32], sx: f32, w_scales: &[f32], bias: &[f32]) -> Floats {
-        let (col_sums, w_scales, bias) = (load4(col_sums), load4(w_scales), load4(bias));
-        let sum = i32x4_add(i32x4_add(acc.0, i32x4_splat(shift)), i32x4_mul(i32x4_splat(zc), col_sums));
-        let scale = f32x4_mul(f32x4_splat(sx), w_scales);
-        Floats(f32x4_add(f32x4_mul(f32x4_convert_i32x4(sum), scale), bias))
+        finish(acc.0, shift, zc, col_sums, sx, w_scales, bias)
     }
 }
 
@@ -64,13 +53,33 @@ mod relaxed {
 mod wasm {
     use core::arch::wasm32::*;
 
+    /// 16 bytes: a row's 4 depths (as the variant's `splat4` makes them), or 4 depths × 4 columns of
+    /// weights (7-bit).
+    #[derive(Clone, Copy)]
+    pub struct Bytes(pub v128);
     /// Four outputs.
     #[derive(Clone, Copy)]
     pub struct Floats(pub v128);
 
+    /// The 16 bytes at `p`.
+    #[inline(always)]
+    pub unsafe fn load(p: *const u8) -> Bytes {
+        Bytes(unsafe { v128_load(p.cast()) })
+    }
+
+    /// The epilogue once a variant has one i32 sum per column in `acc`:
+    /// `(acc + shift + zc·col_sums) as f32 · (sx·w_scales) + bias`, four columns from each slice.
+    #[inline(always)]
+    pub fn finish(acc: v128, shift: i32, zc: i32, col_sums: &[i32], sx: f32, w_scales: &[f32], bias: &[f32]) -> Floats {
+        let (col_sums, w_scales, bias) = (load4(col_sums), load4(w_scales), load4(bias));
+        let sum = i32x4_add(i32x4_add(acc, i32x4_splat(shift)), i32x4_mul(i32x4_splat(zc), col_sums));
+        let scale = f32x4_mul(f32x4_splat(sx), w_scales);
+        Floats(f32x4_add(f32x4_mul(f32x4_convert_i32x4(sum), scale), bias))
+    }
+
     /// Four values from the start of `s` (at least four long).
     #[inline(always)]
-    pub fn load4<T: Copy>(s: &[T]) -> v128 {
+    fn load4<T: Copy>(s: &[T]) -> v128 {
         assert!(s.len() >= 4 && size_of::<T>() == 4);
         // SAFETY: 16 bytes inside `s`; wasm loads need no alignment.
         unsafe { v128_load(s.as_ptr().cast()) }
@@ -95,19 +104,16 @@ mod wasm {
 
 /// The same operations on standard WebAssembly SIMD (the one-thread browser build): bytes widened
 /// to i16, `i32x4.dot_i16x8_s` (x86 `pmaddwd`) on two columns at a time, the pairs of partial sums
-/// added once per tile. In a GEMM micro-benchmark in Chromium 1.1–1.5× rten-gemm's f32 kernel
-/// (the relaxed variant: 2–6×).
+/// added once per tile (docs/BENCHMARKS.md: in the app, the same throughput as f32 on one thread).
 #[cfg(all(target_arch = "wasm32", not(target_feature = "relaxed-simd")))]
 mod simd128 {
-    use super::wasm::{load4, Floats};
+    pub use super::wasm::load;
+    use super::wasm::{finish, Bytes, Floats};
     use core::arch::wasm32::*;
 
     /// Rows per tile: each has twice the accumulators of the relaxed kernel.
     pub const MR: usize = 2;
 
-    /// A row's 4 depths widened to i16 and repeated, or 4 depths × 4 columns of weights (bytes).
-    #[derive(Clone, Copy)]
-    pub struct Bytes(v128);
     /// Per column of four, two partial sums: columns 0 and 1 in the first vector, 2 and 3 in the second.
     #[derive(Clone, Copy)]
     pub struct Ints(v128, v128);
@@ -117,11 +123,7 @@ mod simd128 {
         Ints(i32x4_splat(0), i32x4_splat(0))
     }
 
-    #[inline(always)]
-    pub unsafe fn load(p: *const u8) -> Bytes {
-        Bytes(unsafe { v128_load(p.cast()) })
-    }
-
+    /// The 4 bytes at `p` (a row's 4 depths) widened to i16, twice.
     #[inline(always)]
     pub unsafe fn splat4(p: *const i8) -> Bytes {
         Bytes(i16x8_extend_low_i8x16(unsafe { v128_load32_splat(p.cast()) }))
@@ -136,12 +138,9 @@ mod simd128 {
 
     #[inline(always)]
     pub fn epilogue(acc: Ints, shift: i32, zc: i32, col_sums: &[i32], sx: f32, w_scales: &[f32], bias: &[f32]) -> Floats {
-        let (col_sums, w_scales, bias) = (load4(col_sums), load4(w_scales), load4(bias));
         let (lo, hi) = (acc.0, acc.1);
         let acc = i32x4_add(i32x4_shuffle::<0, 2, 4, 6>(lo, hi), i32x4_shuffle::<1, 3, 5, 7>(lo, hi));
-        let sum = i32x4_add(i32x4_add(acc, i32x4_splat(shift)), i32x4_mul(i32x4_splat(zc), col_sums));
-        let scale = f32x4_mul(f32x4_splat(sx), w_scales);
-        Floats(f32x4_add(f32x4_mul(f32x4_convert_i32x4(sum), scale), bias))
+        finish(acc, shift, zc, col_sums, sx, w_scales, bias)
     }
 }
 

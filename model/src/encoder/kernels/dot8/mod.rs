@@ -104,12 +104,9 @@ impl Rows {
         let mut xs = vec![0i8; m.div_ceil(MR) * MR * stride];
         let row = |(row, dst): (&[f32], &mut [i8])| {
             let (scale, zero) = row_step(row);
-            let (inv, mut sum) = (1.0 / scale, 0i32);
-            for (d, &v) in dst.iter_mut().zip(row) {
-                *d = (quantize_value(v, inv, zero) as i16 - 128) as i8;
-                sum += *d as i32;
-            }
-            (-64 * sum, 128 - zero as i32, scale)
+            let inv = 1.0 / scale;
+            let shift = store_row(dst, row.iter().map(|&v| quantize_value(v, inv, zero)));
+            (shift, 128 - zero as i32, scale)
         };
         #[cfg(feature = "parallel")]
         let per_row: Vec<(i32, i32, f32)> = {
@@ -132,18 +129,20 @@ impl Rows {
     pub fn new(qx: &[u8], scales: &[f32], zeros: &[u8], [m, k]: [usize; 2]) -> Self {
         let stride = k.div_ceil(GROUP) * GROUP;
         let mut xs = vec![0i8; m.div_ceil(MR) * MR * stride];
-        let mut shift = Vec::with_capacity(m);
-        for (row, dst) in qx.chunks_exact(k).zip(xs.chunks_exact_mut(stride)) {
-            let mut sum = 0i32;
-            for (d, &q) in dst.iter_mut().zip(row) {
-                *d = (q as i16 - 128) as i8;
-                sum += *d as i32;
-            }
-            shift.push(-64 * sum);
-        }
+        let shift = qx.chunks_exact(k).zip(xs.chunks_exact_mut(stride)).map(|(row, dst)| store_row(dst, row.iter().copied())).collect();
         let zc = zeros.iter().map(|&z| 128 - z as i32).collect();
         Self { xs, stride, shift, zc, scales: scales.to_vec() }
     }
+}
+
+/// Stores a row's u8 activations as `qx − 128` in `dst`; returns the row's `−64·Σₖ xs`.
+fn store_row(dst: &mut [i8], qx: impl Iterator<Item = u8>) -> i32 {
+    let mut sum = 0i32;
+    for (d, q) in dst.iter_mut().zip(qx) {
+        *d = (q as i16 - 128) as i8;
+        sum += *d as i32;
+    }
+    -64 * sum
 }
 
 /// `y[r, c] = s_x[r]·s_w[c]·Σₖ (qx[r, k] − z[r])·q[k, c] + bias[c]`, row-major `[m, n]`.
